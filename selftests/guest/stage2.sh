@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Stage 2 of the kipsec test guest: PID 1 on the overlay root. Runs the
+# tests named in /results/tests one by one, and after each records its exit
+# status, the kernel log it caused and the taint state. Powers off at the
+# end. The host runner (selftests/run.sh) reads everything from /results.
+
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=dumb
+R=/results
+
+poweroff_now() {
+	sync
+	echo o > /proc/sysrq-trigger
+	sleep 30
+}
+trap poweroff_now EXIT
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /var/tmp
+mount -t tmpfs tmpfs /var/log 2>/dev/null
+mkdir -p /dev/pts /dev/shm /run/netns
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+# Keep the root's home writable and private to this boot.
+mount -t tmpfs tmpfs /root
+
+# shellcheck source=/dev/null
+. "$R/env"
+kver=$(uname -r)
+mkdir -p "/lib/modules/$kver"
+mount --bind "$KIPSEC_MODDIR" "/lib/modules/$kver"
+
+hostname kipsec-guest
+ip link set dev lo up
+# aesni first: without udev nothing loads it and the AEADs fall back to
+# aes-generic (QEMU-NOTES.md).
+modprobe -q aesni_intel 2>/dev/null
+echo 1 > /proc/sys/kernel/sysrq
+dmesg -n 5
+
+echo "kipsec-guest: booted $kver"
+echo "$kver" > "$R/booted"
+
+taint_bad() {
+	# Bits allowed: O (12, out-of-tree) and E (13, unsigned).
+	local t
+	t=$(cat /proc/sys/kernel/tainted)
+	[ $((t & ~((1 << 12) | (1 << 13)))) -ne 0 ] && echo "$t"
+}
+
+kerr_re='WARNING:|BUG:|BUG |Oops|general protection|Call Trace|UBSAN|KFENCE|kernel BUG|refcount_t|list_add corruption|list_del corruption|stack-protector|double free|Poison overwritten|Redzone|Object padding'
+
+for t in $(cat "$R/tests"); do
+	name=$(basename "$t" .sh)
+	n0=$(dmesg | wc -l)
+	echo "kipsec-guest: test $name"
+	date +%s.%N > "$R/$name.start"
+	echo "test $name" > /dev/kmsg
+	(cd /tmp && timeout -k 10 "${KIPSEC_TEST_TIMEOUT:-900}" bash "$t") \
+		> "$R/$name.out" 2>"$R/$name.err" < /dev/null
+	echo $? > "$R/$name.rc"
+	date +%s.%N > "$R/$name.end"
+	# Leftovers of one test must not leak into the next.
+	ip -all netns delete 2>/dev/null
+	pkill -9 -f -x 'iperf3.*|tcpdump.*|charon.*|socat.*' 2>/dev/null
+	if [ -d /sys/module/kipsec ] && ! rmmod kipsec 2> "$R/$name.rmmod"; then
+		echo "rmmod kipsec failed after the test" >> "$R/$name.harness"
+		cat "$R/$name.rmmod" >> "$R/$name.harness"
+	fi
+	dmesg | tail -n +$((n0 + 1)) > "$R/$name.dmesg"
+	if grep -Eq "$kerr_re" "$R/$name.dmesg"; then
+		echo "kernel log has a warning or bug:" >> "$R/$name.harness"
+		grep -E -m5 "$kerr_re" "$R/$name.dmesg" >> "$R/$name.harness"
+	fi
+	if bad=$(taint_bad); then
+		echo "kernel tainted beyond O|E: $bad" >> "$R/$name.harness"
+	fi
+done
+
+dmesg > "$R/dmesg"
+cat /proc/sys/kernel/tainted > "$R/tainted"
+echo "kipsec-guest: done"
+touch "$R/done"
