@@ -51,7 +51,7 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 host_pkgs=(qemu-system-x86 busybox-static cpio kmod dwarves xz-utils zstd gcc
 	   make bc libelf-dev libmnl-dev pkg-config iproute2 iperf3 tcpdump
 	   python3-scapy strongswan-charon strongswan-swanctl nftables iptables
-	   util-linux procps psmisc)
+	   util-linux procps psmisc iputils-ping)
 
 ensure_packages() {
 	local missing=() p

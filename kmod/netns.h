@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-network-namespace state: SAD, SPD, configuration, counters, hooks.
+ */
+
+#ifndef _KIPSEC_NETNS_H
+#define _KIPSEC_NETNS_H
+
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+
+#include "kipsec.h"
+#include "policy.h"
+#include "sa.h"
+
+/**
+ * struct kipsec_net - what kipsec keeps per network namespace
+ * @net: the namespace
+ * @sad: security association database
+ * @spd: security policy database
+ * @default_action: enum kipsec_action per enum kipsec_dir, for traffic no
+ *	policy matches; read locklessly (READ_ONCE) by the datapath
+ * @config_lock: serialises configuration writers
+ * @stats: namespace counters
+ *
+ * The kipsec0 device (inbound re-injection), its gro_cells and the
+ * nf_defrag users come here with the datapath.
+ */
+struct kipsec_net {
+	struct net *net;
+	struct kipsec_sad sad;
+	struct kipsec_spd spd;
+	u8 default_action[__KIPSEC_DIR_MAX];
+	struct mutex config_lock;
+	struct kipsec_pcpu_stats __percpu *stats;
+};
+
+extern unsigned int kipsec_net_id;
+
+static inline struct kipsec_net *kipsec_pernet(const struct net *net)
+{
+	return net_generic(net, kipsec_net_id);
+}
+
+static inline void kipsec_net_stat_inc(const struct net *net,
+				       enum kipsec_stat idx)
+{
+	kipsec_stats_inc(kipsec_pernet(net)->stats, idx);
+}
+
+int kipsec_netns_init(void);
+void kipsec_netns_exit(void);
+
+#endif /* _KIPSEC_NETNS_H */

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The security policy database (SPD): policies per direction, looked up by
+ * packet flow with a tuple-space search over (source, destination) prefix
+ * lengths in use.
+ */
+
+#ifndef _KIPSEC_POLICY_H
+#define _KIPSEC_POLICY_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/netlink.h>
+#include <linux/refcount.h>
+#include <linux/rhashtable.h>
+#include <linux/xarray.h>
+
+#include "kipsec.h"
+
+struct kipsec_sad;
+struct kipsec_sa;
+
+/**
+ * struct kipsec_pol_pcpu_stats - per-CPU counters of a policy
+ * @hits: packets that matched
+ * @drops: packets the policy caused to be dropped
+ * @syncp: 64-bit consistency on 32-bit hosts
+ */
+struct kipsec_pol_pcpu_stats {
+	u64_stats_t hits;
+	u64_stats_t drops;
+	struct u64_stats_sync syncp;
+};
+
+struct kipsec_spd_class;
+struct kipsec_spd_bucket;
+
+/**
+ * struct kipsec_policy - a security policy
+ * @bnode: entry in its bucket, sorted by (@priority, @seq)
+ * @bucket: the bucket (masked source and destination)
+ * @class: the (source, destination) prefix length class
+ * @id: identifier, for get/update/delete
+ * @priority: lower wins
+ * @seq: insertion order: ties in @priority go to the older policy
+ * @dir: enum kipsec_dir
+ * @action: enum kipsec_action
+ * @ntmpls: templates in use (PROTECT: at least one)
+ * @sel: the selector
+ * @tmpls: templates, innermost first
+ * @stats: per-CPU counters
+ * @acquire_next: jiffies before which no ACQUIRE is sent (datapath)
+ * @refcnt: references; the SPD holds one while linked
+ * @rcu: deferred free
+ */
+struct kipsec_policy {
+	struct hlist_node bnode;
+	struct kipsec_spd_bucket *bucket;
+	struct kipsec_spd_class *class;
+	u32 id;
+	u32 priority;
+	u64 seq;
+	u8 dir;
+	u8 action;
+	u8 ntmpls;
+	struct kipsec_sel sel;
+	struct kipsec_tmpl tmpls[KIPSEC_MAX_TMPLS];
+	struct kipsec_pol_pcpu_stats __percpu *stats;
+	unsigned long acquire_next;
+	refcount_t refcnt;
+	struct rcu_head rcu;
+};
+
+#define KIPSEC_SPD_FAMILIES 2	/* AF_INET, AF_INET6 */
+
+/**
+ * struct kipsec_spd - the SPD of one namespace
+ * @classes: per direction and family, the RCU list of prefix-length classes
+ *	(never freed before the SPD: see policy.c)
+ * @ids: policies by id
+ * @next_id: cyclic id allocation hint
+ * @lock: serialises writers; readers use RCU
+ * @seq: insertion counter
+ * @gen: generation, bumped on every change (dump consistency)
+ * @count: policies in the SPD
+ */
+struct kipsec_spd {
+	struct hlist_head classes[__KIPSEC_DIR_MAX][KIPSEC_SPD_FAMILIES];
+	struct xarray ids;
+	u32 next_id;
+	struct mutex lock;
+	u64 seq;
+	unsigned int gen;
+	unsigned int count;
+};
+
+/**
+ * struct kipsec_resolution - what the datapath does with a flow
+ * @verdict: enum kipsec_verdict
+ * @policy: the matching policy, or NULL (default action)
+ * @nsa: SAs found, one per template applied
+ * @sa: the SAs (outermost last), valid under RCU
+ * @reason: short human-readable reason
+ */
+struct kipsec_resolution {
+	u8 verdict;
+	struct kipsec_policy *policy;
+	u8 nsa;
+	struct kipsec_sa *sa[KIPSEC_MAX_TMPLS];
+	const char *reason;
+};
+
+void kipsec_spd_init(struct kipsec_spd *spd);
+void kipsec_spd_destroy(struct kipsec_spd *spd);
+
+struct kipsec_policy *kipsec_policy_alloc(void);
+void kipsec_policy_put(struct kipsec_policy *pol);
+
+static inline void kipsec_policy_hold(struct kipsec_policy *pol)
+{
+	refcount_inc(&pol->refcnt);
+}
+
+int kipsec_sel_check(struct kipsec_sel *sel, struct netlink_ext_ack *extack);
+int kipsec_spd_add(struct kipsec_spd *spd, struct kipsec_policy *pol,
+		   struct netlink_ext_ack *extack);
+int kipsec_spd_replace(struct kipsec_spd *spd, struct kipsec_policy *pol,
+		       u32 id, struct kipsec_policy **old,
+		       struct netlink_ext_ack *extack);
+struct kipsec_policy *kipsec_spd_find(struct kipsec_spd *spd, u8 dir,
+				      const struct kipsec_sel *sel,
+				      bool match_prio, u32 priority);
+struct kipsec_policy *kipsec_spd_del(struct kipsec_spd *spd, u32 id);
+unsigned int kipsec_spd_flush(struct kipsec_spd *spd, int dir);
+
+struct kipsec_policy *kipsec_policy_lookup_rcu(struct kipsec_spd *spd, u8 dir,
+					       const struct kipsec_flow *flow);
+void kipsec_policy_resolve(struct kipsec_spd *spd, struct kipsec_sad *sad,
+			   u8 default_action, u8 dir,
+			   const struct kipsec_flow *flow,
+			   struct kipsec_resolution *res);
+void kipsec_policy_stats_fold(const struct kipsec_policy *pol, u64 *hits,
+			      u64 *drops);
+
+#ifdef KIPSEC_DEBUG
+bool kipsec_policy_selftest(bool bench);
+#endif
+
+#endif /* _KIPSEC_POLICY_H */

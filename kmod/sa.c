@@ -1,0 +1,820 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The SAD: SAs in a resizable hash by (SPI, destination, protocol) for the
+ * inbound path, two hash indexes by destination (and reqid) for outbound
+ * template lookups, an xarray as a stable dump cursor. RCU readers, one
+ * mutex for writers.
+ */
+
+#include <linux/in.h>
+#include <linux/jiffies.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+
+#include "sa.h"
+
+const u8 kipsec_sa_stat_ids[__KIPSEC_SA_STAT_MAX] = {
+	[KIPSEC_SA_STAT_IN_PACKETS] = KIPSEC_STAT_IN_PACKETS,
+	[KIPSEC_SA_STAT_IN_BYTES] = KIPSEC_STAT_IN_BYTES,
+	[KIPSEC_SA_STAT_OUT_PACKETS] = KIPSEC_STAT_OUT_PACKETS,
+	[KIPSEC_SA_STAT_OUT_BYTES] = KIPSEC_STAT_OUT_BYTES,
+	[KIPSEC_SA_STAT_IN_REPLAY] = KIPSEC_STAT_IN_REPLAY,
+	[KIPSEC_SA_STAT_IN_AUTH_FAIL] = KIPSEC_STAT_IN_AUTH_FAIL,
+	[KIPSEC_SA_STAT_IN_BAD_PAD] = KIPSEC_STAT_IN_BAD_PAD,
+	[KIPSEC_SA_STAT_IN_BAD_NEXTHDR] = KIPSEC_STAT_IN_BAD_NEXTHDR,
+	[KIPSEC_SA_STAT_IN_POLICY_MISMATCH] = KIPSEC_STAT_IN_POLICY_MISMATCH,
+	[KIPSEC_SA_STAT_OUT_SEQ_OVERFLOW] = KIPSEC_STAT_OUT_SEQ_OVERFLOW,
+	[KIPSEC_SA_STAT_OUT_SA_EXPIRED] = KIPSEC_STAT_OUT_SA_EXPIRED,
+};
+
+static const struct rhashtable_params sa_id_params = {
+	.head_offset = offsetof(struct kipsec_sa, node),
+	.key_offset = offsetof(struct kipsec_sa, id),
+	.key_len = sizeof(struct kipsec_sa_id),
+	.automatic_shrinking = true,
+};
+
+static const struct rhashtable_params sa_dst_params = {
+	.head_offset = offsetof(struct kipsec_sa, by_dst),
+	.key_offset = offsetof(struct kipsec_sa, dkey),
+	.key_len = offsetof(struct kipsec_sa_dkey, reqid),
+	.automatic_shrinking = true,
+};
+
+static const struct rhashtable_params sa_reqid_params = {
+	.head_offset = offsetof(struct kipsec_sa, by_reqid),
+	.key_offset = offsetof(struct kipsec_sa, dkey),
+	.key_len = sizeof(struct kipsec_sa_dkey),
+	.automatic_shrinking = true,
+};
+
+static void sad_gc_work(struct work_struct *work);
+
+/**
+ * kipsec_sad_init() - initialise an empty SAD
+ * @sad: the SAD
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int kipsec_sad_init(struct kipsec_sad *sad)
+{
+	int err;
+
+	memset(sad, 0, sizeof(*sad));
+	mutex_init(&sad->lock);
+	INIT_LIST_HEAD(&sad->larval);
+	INIT_DELAYED_WORK(&sad->gc, sad_gc_work);
+	xa_init_flags(&sad->ids, XA_FLAGS_ALLOC);
+
+	err = rhashtable_init(&sad->by_id, &sa_id_params);
+	if (err)
+		return err;
+	err = rhltable_init(&sad->by_dst, &sa_dst_params);
+	if (err)
+		goto err_dst;
+	err = rhltable_init(&sad->by_reqid, &sa_reqid_params);
+	if (err)
+		goto err_reqid;
+	return 0;
+
+err_reqid:
+	rhltable_destroy(&sad->by_dst);
+err_dst:
+	rhashtable_destroy(&sad->by_id);
+	return err;
+}
+
+/**
+ * kipsec_sad_destroy() - delete every SA and free the SAD
+ * @sad: the SAD; no writer may run concurrently
+ */
+void kipsec_sad_destroy(struct kipsec_sad *sad)
+{
+	mutex_lock(&sad->lock);
+	sad->dying = true;
+	mutex_unlock(&sad->lock);
+	cancel_delayed_work_sync(&sad->gc);
+
+	kipsec_sad_flush(sad, 0);
+	rhltable_destroy(&sad->by_reqid);
+	rhltable_destroy(&sad->by_dst);
+	rhashtable_destroy(&sad->by_id);
+	xa_destroy(&sad->ids);
+}
+
+#define SA_ERR(extack, msg) NL_SET_ERR_MSG_MOD(extack, msg)
+
+/**
+ * kipsec_sa_cfg_check() - check the consistency of an SA request
+ * @cfg: the parsed request (algorithms already validated one by one)
+ * @larval: the SA is larval (GETSPI): no SPI and no algorithms yet
+ * @extack: extended ACK
+ *
+ * Return: 0 or a negative errno with an extack message naming the
+ * offending attribute.
+ */
+int kipsec_sa_cfg_check(struct kipsec_sa_cfg *cfg, bool larval,
+			struct netlink_ext_ack *extack)
+{
+	bool esp = cfg->id.proto == IPPROTO_ESP;
+
+	if (cfg->id.proto != IPPROTO_ESP && cfg->id.proto != IPPROTO_AH) {
+		SA_ERR(extack, "KIPSEC_SA_A_PROTO must be IPPROTO_ESP or IPPROTO_AH");
+		return -EPROTONOSUPPORT;
+	}
+	if (!larval && be32_to_cpu(cfg->id.spi) < KIPSEC_SPI_MIN) {
+		SA_ERR(extack, "KIPSEC_SA_A_SPI: SPIs 0-255 are reserved (RFC 4303)");
+		return -EINVAL;
+	}
+	if (cfg->id.family != AF_INET && cfg->id.family != AF_INET6) {
+		SA_ERR(extack, "KIPSEC_SA_A_DST: missing or invalid address");
+		return -EINVAL;
+	}
+	if (!KIPSEC_SA_HAS(cfg, KIPSEC_SA_A_SRC)) {
+		SA_ERR(extack, "KIPSEC_SA_A_SRC is mandatory");
+		return -EINVAL;
+	}
+	if (cfg->src_family != cfg->id.family) {
+		SA_ERR(extack, "KIPSEC_SA_A_SRC and KIPSEC_SA_A_DST families differ");
+		return -EAFNOSUPPORT;
+	}
+	if (cfg->replay_window > KIPSEC_MAX_REPLAY_WINDOW) {
+		SA_ERR(extack, "KIPSEC_SA_A_REPLAY_WINDOW larger than 4096");
+		return -ERANGE;
+	}
+	if (!(cfg->flags & KIPSEC_SA_F_ESN) && cfg->seq_out > U32_MAX) {
+		SA_ERR(extack, "KIPSEC_SA_A_SEQ_OUT above 2^32 - 1 without ESN");
+		return -ERANGE;
+	}
+	if (cfg->mode == KIPSEC_MODE_TRANSPORT &&
+	    KIPSEC_SA_HAS(cfg, KIPSEC_SA_A_SEL) &&
+	    cfg->sel.family != cfg->id.family) {
+		SA_ERR(extack,
+		       "KIPSEC_SA_A_SEL: transport mode selector family differs from the SA's");
+		return -EAFNOSUPPORT;
+	}
+	if (cfg->encap.type != KIPSEC_ENCAP_NONE) {
+		if (!esp) {
+			SA_ERR(extack, "KIPSEC_SA_A_ENCAP: UDP encapsulation is for ESP only");
+			return -EINVAL;
+		}
+		if (!cfg->encap.sport || !cfg->encap.dport) {
+			SA_ERR(extack, "KIPSEC_SA_A_ENCAP: SPORT and DPORT are mandatory");
+			return -EINVAL;
+		}
+		if (cfg->encap.oaddr_family &&
+		    cfg->encap.oaddr_family != cfg->id.family) {
+			SA_ERR(extack, "KIPSEC_ENCAP_A_OADDR: family differs from the SA's");
+			return -EAFNOSUPPORT;
+		}
+	}
+
+	if (larval) {
+		if (cfg->aead.desc || cfg->crypt.desc || cfg->auth.desc) {
+			SA_ERR(extack, "a larval SA takes no algorithms");
+			return -EINVAL;
+		}
+		return 0;
+	}
+
+	if (cfg->aead.desc && (cfg->crypt.desc || cfg->auth.desc)) {
+		SA_ERR(extack,
+		       "KIPSEC_SA_A_ALG_AEAD excludes KIPSEC_SA_A_ALG_CRYPT and _AUTH");
+		return -EINVAL;
+	}
+	if (!cfg->aead.desc && !cfg->auth.desc) {
+		SA_ERR(extack,
+		       "missing algorithm: KIPSEC_SA_A_ALG_AEAD or KIPSEC_SA_A_ALG_AUTH");
+		return -EINVAL;
+	}
+	if (!esp && cfg->crypt.desc) {
+		SA_ERR(extack, "KIPSEC_SA_A_ALG_CRYPT: AH does not encrypt");
+		return -EINVAL;
+	}
+	if (!esp && cfg->aead.desc && cfg->aead.desc->kind == KIPSEC_ALG_KIND_AEAD &&
+	    !cfg->aead.desc->ah) {
+		SA_ERR(extack, "KIPSEC_SA_A_ALG_AEAD: AH takes only rfc4543(gcm(aes))");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void sa_free_work(struct work_struct *work)
+{
+	struct kipsec_sa *sa = container_of(to_rcu_work(work),
+					    struct kipsec_sa, free_work);
+
+	kipsec_crypto_destroy(&sa->crypto);
+	kipsec_alg_cfg_wipe(&sa->aead);
+	kipsec_alg_cfg_wipe(&sa->crypt);
+	kipsec_alg_cfg_wipe(&sa->auth);
+	free_percpu(sa->stats);
+	kfree_sensitive(sa);
+}
+
+/**
+ * kipsec_sa_put() - drop a reference to an SA
+ * @sa: the SA, or NULL
+ *
+ * The last reference frees it after an RCU grace period, in process
+ * context (freeing a transform may sleep). Any context.
+ */
+void kipsec_sa_put(struct kipsec_sa *sa)
+{
+	if (sa && refcount_dec_and_test(&sa->refcnt)) {
+		INIT_RCU_WORK(&sa->free_work, sa_free_work);
+		queue_rcu_work(kipsec_wq, &sa->free_work);
+	}
+}
+
+/**
+ * kipsec_sa_create() - build an SA, with its transforms, from a request
+ * @cfg: a request that passed kipsec_sa_cfg_check()
+ * @larval: make a larval SA (no transforms)
+ * @extack: extended ACK
+ *
+ * Return: the SA with one reference, not linked anywhere, or an ERR_PTR.
+ */
+struct kipsec_sa *kipsec_sa_create(const struct kipsec_sa_cfg *cfg,
+				   bool larval,
+				   struct netlink_ext_ack *extack)
+{
+	struct kipsec_sa *sa;
+	int cpu, err;
+
+	sa = kzalloc(struct_size(sa, replay_bmp,
+				 BITS_TO_LONGS(cfg->replay_window)),
+		     GFP_KERNEL);
+	if (!sa)
+		return ERR_PTR(-ENOMEM);
+	sa->stats = alloc_percpu(struct kipsec_sa_pcpu_stats);
+	if (!sa->stats) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+	for_each_possible_cpu(cpu)
+		u64_stats_init(&per_cpu_ptr(sa->stats, cpu)->syncp);
+
+	sa->id = cfg->id;
+	sa->id.pad = 0;
+	sa->dkey.daddr = cfg->id.daddr;
+	sa->dkey.family = cfg->id.family;
+	sa->dkey.proto = cfg->id.proto;
+	sa->dkey.reqid = cfg->reqid;
+	sa->saddr = cfg->saddr;
+	sa->mode = cfg->mode;
+	sa->df = cfg->df;
+	sa->flags = cfg->flags;
+	sa->reqid = cfg->reqid;
+	sa->replay_window = cfg->replay_window;
+	sa->has_sel = KIPSEC_SA_HAS(cfg, KIPSEC_SA_A_SEL);
+	sa->sel = cfg->sel;
+	sa->encap = cfg->encap;
+	sa->soft = cfg->soft;
+	sa->hard = cfg->hard;
+	sa->add_time = ktime_get_real_seconds();
+	atomic64_set(&sa->seq_out, cfg->seq_out);
+	sa->seq_in = cfg->seq_in;
+	spin_lock_init(&sa->lock);
+	INIT_LIST_HEAD(&sa->larval_list);
+	refcount_set(&sa->refcnt, 1);
+
+	if (larval) {
+		sa->state = KIPSEC_SA_STATE_LARVAL;
+		return sa;
+	}
+
+	err = kipsec_crypto_init(&sa->crypto, cfg->id.proto,
+				 cfg->flags & KIPSEC_SA_F_ESN, &cfg->aead,
+				 &cfg->crypt, &cfg->auth, extack);
+	if (err)
+		goto err_free;
+	/* Keys are kept only for KIPSEC_F_WITH_KEYS readers (resync). */
+	sa->aead = cfg->aead;
+	sa->crypt = cfg->crypt;
+	sa->auth = cfg->auth;
+	sa->state = KIPSEC_SA_STATE_VALID;
+	return sa;
+
+err_free:
+	free_percpu(sa->stats);
+	kfree_sensitive(sa);
+	return ERR_PTR(err);
+}
+
+/* Link @sa into every index; the SAD takes over the caller's reference. */
+static int sad_link(struct kipsec_sad *sad, struct kipsec_sa *sa,
+		    struct netlink_ext_ack *extack)
+{
+	int err;
+
+	lockdep_assert_held(&sad->lock);
+
+	err = rhashtable_lookup_insert_fast(&sad->by_id, &sa->node,
+					    sa_id_params);
+	if (err) {
+		if (err == -EEXIST)
+			NL_SET_ERR_MSG_MOD(extack,
+					   "an SA with this SPI, destination and protocol exists");
+		return err;
+	}
+	err = rhltable_insert(&sad->by_dst, &sa->by_dst, sa_dst_params);
+	if (err)
+		goto err_dst;
+	err = rhltable_insert(&sad->by_reqid, &sa->by_reqid, sa_reqid_params);
+	if (err)
+		goto err_reqid;
+	err = xa_alloc_cyclic(&sad->ids, &sa->dump_id, sa, xa_limit_32b,
+			      &sad->next_dump_id, GFP_KERNEL);
+	if (err < 0)
+		goto err_ids;
+
+	sa->add_seq = ++sad->add_seq;
+	sad->count++;
+	sad->gen++;
+	if (sa->state == KIPSEC_SA_STATE_LARVAL) {
+		sa->larval_expires = jiffies + KIPSEC_LARVAL_SECS * HZ;
+		list_add_tail(&sa->larval_list, &sad->larval);
+		if (!sad->dying)
+			queue_delayed_work(kipsec_wq, &sad->gc,
+					   KIPSEC_LARVAL_SECS * HZ);
+	}
+	return 0;
+
+err_ids:
+	rhltable_remove(&sad->by_reqid, &sa->by_reqid, sa_reqid_params);
+err_reqid:
+	rhltable_remove(&sad->by_dst, &sa->by_dst, sa_dst_params);
+err_dst:
+	rhashtable_remove_fast(&sad->by_id, &sa->node, sa_id_params);
+	NL_SET_ERR_MSG_MOD(extack, "out of memory adding the SA");
+	return err;
+}
+
+/* Unlink @sa; the caller inherits the SAD's reference. */
+static void sad_unlink(struct kipsec_sad *sad, struct kipsec_sa *sa)
+{
+	lockdep_assert_held(&sad->lock);
+
+	rhashtable_remove_fast(&sad->by_id, &sa->node, sa_id_params);
+	rhltable_remove(&sad->by_dst, &sa->by_dst, sa_dst_params);
+	rhltable_remove(&sad->by_reqid, &sa->by_reqid, sa_reqid_params);
+	xa_erase(&sad->ids, sa->dump_id);
+	list_del_init(&sa->larval_list);
+	WRITE_ONCE(sa->state, KIPSEC_SA_STATE_DEAD);
+	sad->count--;
+	sad->gen++;
+}
+
+/**
+ * kipsec_sad_add() - add an SA
+ * @sad: the SAD
+ * @sa: the SA; on success the SAD takes a reference of its own
+ * @extack: extended ACK
+ *
+ * Return: 0, -EEXIST if the key is taken, or another negative errno.
+ */
+int kipsec_sad_add(struct kipsec_sad *sad, struct kipsec_sa *sa,
+		   struct netlink_ext_ack *extack)
+{
+	int err;
+
+	kipsec_sa_hold(sa);
+	mutex_lock(&sad->lock);
+	err = sad_link(sad, sa, extack);
+	mutex_unlock(&sad->lock);
+	if (err)
+		refcount_dec(&sa->refcnt);
+	return err;
+}
+
+/* Attributes SA_UPDATE may change on an SA that carries traffic. */
+#define SA_UPDATE_INPLACE (BIT_ULL(KIPSEC_SA_A_SPI) |			\
+			   BIT_ULL(KIPSEC_SA_A_DST) |			\
+			   BIT_ULL(KIPSEC_SA_A_PROTO) |			\
+			   BIT_ULL(KIPSEC_SA_A_DF) |			\
+			   BIT_ULL(KIPSEC_SA_A_FLAGS) |			\
+			   BIT_ULL(KIPSEC_SA_A_LIFETIME_SOFT) |		\
+			   BIT_ULL(KIPSEC_SA_A_LIFETIME_HARD))
+
+static int sa_update_inplace(struct kipsec_sad *sad, struct kipsec_sa *sa,
+			     const struct kipsec_sa_cfg *cfg,
+			     struct netlink_ext_ack *extack)
+{
+	u64 other = cfg->present & ~SA_UPDATE_INPLACE;
+
+	/* Resending unchanged identity attributes is harmless. */
+	if (KIPSEC_SA_HAS(cfg, KIPSEC_SA_A_SRC) &&
+	    kipsec_addr_equal(&cfg->saddr, &sa->saddr))
+		other &= ~BIT_ULL(KIPSEC_SA_A_SRC);
+	if (KIPSEC_SA_HAS(cfg, KIPSEC_SA_A_MODE) && cfg->mode == sa->mode)
+		other &= ~BIT_ULL(KIPSEC_SA_A_MODE);
+	if (KIPSEC_SA_HAS(cfg, KIPSEC_SA_A_REQID) && cfg->reqid == sa->reqid)
+		other &= ~BIT_ULL(KIPSEC_SA_A_REQID);
+	if (other) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "only DF, flags and lifetimes of a live SA can change; add a new SA");
+		return -EOPNOTSUPP;
+	}
+	if (KIPSEC_SA_HAS(cfg, KIPSEC_SA_A_FLAGS) &&
+	    (cfg->flags ^ sa->flags) & KIPSEC_SA_F_ESN) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "KIPSEC_SA_A_FLAGS: ESN of a live SA cannot change");
+		return -EOPNOTSUPP;
+	}
+
+	if (KIPSEC_SA_HAS(cfg, KIPSEC_SA_A_DF))
+		WRITE_ONCE(sa->df, cfg->df);
+	if (KIPSEC_SA_HAS(cfg, KIPSEC_SA_A_FLAGS))
+		WRITE_ONCE(sa->flags, cfg->flags);
+	if (KIPSEC_SA_HAS(cfg, KIPSEC_SA_A_LIFETIME_SOFT)) {
+		WRITE_ONCE(sa->soft.bytes, cfg->soft.bytes);
+		WRITE_ONCE(sa->soft.packets, cfg->soft.packets);
+		WRITE_ONCE(sa->soft.add_secs, cfg->soft.add_secs);
+		WRITE_ONCE(sa->soft.use_secs, cfg->soft.use_secs);
+	}
+	if (KIPSEC_SA_HAS(cfg, KIPSEC_SA_A_LIFETIME_HARD)) {
+		WRITE_ONCE(sa->hard.bytes, cfg->hard.bytes);
+		WRITE_ONCE(sa->hard.packets, cfg->hard.packets);
+		WRITE_ONCE(sa->hard.add_secs, cfg->hard.add_secs);
+		WRITE_ONCE(sa->hard.use_secs, cfg->hard.use_secs);
+	}
+	sad->gen++;
+	return 0;
+}
+
+/* Complete a larval SA: a new object replaces it in every index. */
+static int sa_complete_larval(struct kipsec_sad *sad, struct kipsec_sa *old,
+			      struct kipsec_sa_cfg *cfg,
+			      struct kipsec_sa **result,
+			      struct netlink_ext_ack *extack)
+{
+	struct kipsec_sa *sa;
+	int err;
+
+	if (!KIPSEC_SA_HAS(cfg, KIPSEC_SA_A_SRC)) {
+		cfg->saddr = old->saddr;
+		cfg->src_family = old->id.family;
+		cfg->present |= BIT_ULL(KIPSEC_SA_A_SRC);
+	}
+	if (!KIPSEC_SA_HAS(cfg, KIPSEC_SA_A_MODE))
+		cfg->mode = old->mode;
+	if (!KIPSEC_SA_HAS(cfg, KIPSEC_SA_A_REQID))
+		cfg->reqid = old->reqid;
+	err = kipsec_sa_cfg_check(cfg, false, extack);
+	if (err)
+		return err;
+	sa = kipsec_sa_create(cfg, false, extack);
+	if (IS_ERR(sa))
+		return PTR_ERR(sa);
+
+	err = rhashtable_replace_fast(&sad->by_id, &old->node, &sa->node,
+				      sa_id_params);
+	if (err)
+		goto err_put;
+	err = rhltable_insert(&sad->by_dst, &sa->by_dst, sa_dst_params);
+	if (err)
+		goto err_dst;
+	err = rhltable_insert(&sad->by_reqid, &sa->by_reqid, sa_reqid_params);
+	if (err)
+		goto err_reqid;
+	rhltable_remove(&sad->by_dst, &old->by_dst, sa_dst_params);
+	rhltable_remove(&sad->by_reqid, &old->by_reqid, sa_reqid_params);
+	sa->dump_id = old->dump_id;
+	xa_store(&sad->ids, sa->dump_id, sa, GFP_KERNEL);
+	list_del_init(&old->larval_list);
+	WRITE_ONCE(old->state, KIPSEC_SA_STATE_DEAD);
+	sa->add_seq = ++sad->add_seq;
+	sad->gen++;
+	kipsec_sa_put(old);
+
+	kipsec_sa_hold(sa);
+	*result = sa;
+	return 0;
+
+err_reqid:
+	rhltable_remove(&sad->by_dst, &sa->by_dst, sa_dst_params);
+err_dst:
+	rhashtable_replace_fast(&sad->by_id, &sa->node, &old->node,
+				sa_id_params);
+err_put:
+	NL_SET_ERR_MSG_MOD(extack, "out of memory updating the SA");
+	kipsec_sa_put(sa);
+	return err;
+}
+
+/**
+ * kipsec_sad_update() - change an SA, or complete a larval one
+ * @sad: the SAD
+ * @cfg: the request; the SA is found by @cfg->id
+ * @result: on success, the updated SA with a reference for the caller
+ * @extack: extended ACK
+ *
+ * A larval SA becomes a full SA (algorithms mandatory). On a live SA only
+ * DF, flags (except ESN) and lifetimes change; keys never change in place.
+ *
+ * Return: 0 or a negative errno (-ENOENT: no such SA).
+ */
+int kipsec_sad_update(struct kipsec_sad *sad, struct kipsec_sa_cfg *cfg,
+		      struct kipsec_sa **result,
+		      struct netlink_ext_ack *extack)
+{
+	struct kipsec_sa *sa;
+	int err;
+
+	mutex_lock(&sad->lock);
+	sa = rhashtable_lookup_fast(&sad->by_id, &cfg->id, sa_id_params);
+	if (!sa) {
+		NL_SET_ERR_MSG_MOD(extack, "no SA with this SPI, destination and protocol");
+		err = -ENOENT;
+	} else if (sa->state == KIPSEC_SA_STATE_LARVAL) {
+		err = sa_complete_larval(sad, sa, cfg, result, extack);
+	} else {
+		err = sa_update_inplace(sad, sa, cfg, extack);
+		if (!err) {
+			kipsec_sa_hold(sa);
+			*result = sa;
+		}
+	}
+	mutex_unlock(&sad->lock);
+	return err;
+}
+
+/**
+ * kipsec_sad_del() - unlink an SA
+ * @sad: the SAD
+ * @id: its key
+ *
+ * Return: the SA, marked dead, with the SAD's former reference (the caller
+ * puts it), or NULL if there is none.
+ */
+struct kipsec_sa *kipsec_sad_del(struct kipsec_sad *sad,
+				 const struct kipsec_sa_id *id)
+{
+	struct kipsec_sa *sa;
+
+	mutex_lock(&sad->lock);
+	sa = rhashtable_lookup_fast(&sad->by_id, id, sa_id_params);
+	if (sa)
+		sad_unlink(sad, sa);
+	mutex_unlock(&sad->lock);
+	return sa;
+}
+
+/**
+ * kipsec_sad_flush() - delete SAs
+ * @sad: the SAD
+ * @proto: only SAs of this protocol, 0 for all
+ *
+ * Return: the number of SAs deleted.
+ */
+unsigned int kipsec_sad_flush(struct kipsec_sad *sad, u8 proto)
+{
+	unsigned int n = 0;
+	struct kipsec_sa *sa;
+	unsigned long idx;
+
+	mutex_lock(&sad->lock);
+	xa_for_each(&sad->ids, idx, sa) {
+		if (proto && sa->id.proto != proto)
+			continue;
+		sad_unlink(sad, sa);
+		kipsec_sa_put(sa);
+		n++;
+		cond_resched();
+	}
+	mutex_unlock(&sad->lock);
+	return n;
+}
+
+static void sad_gc_work(struct work_struct *work)
+{
+	struct kipsec_sad *sad = container_of(to_delayed_work(work),
+					      struct kipsec_sad, gc);
+	struct kipsec_sa *sa, *tmp;
+
+	mutex_lock(&sad->lock);
+	list_for_each_entry_safe(sa, tmp, &sad->larval, larval_list) {
+		if (time_before(jiffies, sa->larval_expires)) {
+			if (!sad->dying)
+				queue_delayed_work(kipsec_wq, &sad->gc,
+						   sa->larval_expires - jiffies);
+			break;
+		}
+		sad_unlink(sad, sa);
+		kipsec_sa_put(sa);
+	}
+	mutex_unlock(&sad->lock);
+}
+
+/**
+ * kipsec_sad_getspi() - allocate a free SPI and a larval SA holding it
+ * @sad: the SAD
+ * @cfg: destination, protocol and optional source, mode, reqid
+ * @spi_min: lowest acceptable SPI (at least KIPSEC_SPI_MIN)
+ * @spi_max: highest acceptable SPI
+ * @result: the larval SA with a reference for the caller
+ * @extack: extended ACK
+ *
+ * Return: 0, -ENOSPC if no SPI in the range is free, or another errno.
+ */
+int kipsec_sad_getspi(struct kipsec_sad *sad, const struct kipsec_sa_cfg *cfg,
+		      u32 spi_min, u32 spi_max, struct kipsec_sa **result,
+		      struct netlink_ext_ack *extack)
+{
+	u32 span = spi_max - spi_min, tries, spi, i;
+	struct kipsec_sa *sa;
+	int err = -ENOSPC;
+
+	if (spi_min < KIPSEC_SPI_MIN || spi_min > spi_max) {
+		NL_SET_ERR_MSG_MOD(extack, "KIPSEC_A_SPI_MIN/MAX: empty or reserved range");
+		return -EINVAL;
+	}
+	sa = kipsec_sa_create(cfg, true, extack);
+	if (IS_ERR(sa))
+		return PTR_ERR(sa);
+
+	/* Small ranges are scanned from a random start, large ones sampled. */
+	tries = span < 1024 ? span + 1 : 256;
+	spi = get_random_u32_inclusive(spi_min, spi_max);
+	mutex_lock(&sad->lock);
+	for (i = 0; i < tries; i++) {
+		sa->id.spi = cpu_to_be32(spi);
+		err = sad_link(sad, sa, NULL);
+		if (err != -EEXIST)
+			break;
+		if (span < 1024)
+			spi = spi == spi_max ? spi_min : spi + 1;
+		else
+			spi = get_random_u32_inclusive(spi_min, spi_max);
+	}
+	if (!err) {
+		kipsec_sa_hold(sa);
+		*result = sa;
+	}
+	mutex_unlock(&sad->lock);
+
+	if (err) {
+		if (err == -EEXIST) {
+			err = -ENOSPC;
+			NL_SET_ERR_MSG_MOD(extack, "no free SPI in the range");
+		} else {
+			NL_SET_ERR_MSG_MOD(extack, "out of memory adding the SA");
+		}
+		kipsec_sa_put(sa);
+	}
+	return err;
+}
+
+/**
+ * kipsec_sa_lookup_rcu() - inbound lookup (RFC 4301 4.1)
+ * @sad: the SAD
+ * @spi: SPI from the packet
+ * @daddr: destination address from the packet (zero-padded for IPv4)
+ * @family: AF_INET or AF_INET6
+ * @proto: IPPROTO_ESP or IPPROTO_AH
+ *
+ * Caller holds rcu_read_lock(); the SA may be in any state.
+ *
+ * Return: the SA or NULL.
+ */
+struct kipsec_sa *kipsec_sa_lookup_rcu(struct kipsec_sad *sad, __be32 spi,
+				       const union kipsec_addr *daddr,
+				       u16 family, u8 proto)
+{
+	struct kipsec_sa_id id = {
+		.daddr = *daddr,
+		.spi = spi,
+		.family = family,
+		.proto = proto,
+	};
+
+	return rhashtable_lookup(&sad->by_id, &id, sa_id_params);
+}
+
+/**
+ * kipsec_sa_get() - find an SA by its key and take a reference
+ * @sad: the SAD
+ * @id: the key
+ *
+ * Return: the SA or NULL.
+ */
+struct kipsec_sa *kipsec_sa_get(struct kipsec_sad *sad,
+				const struct kipsec_sa_id *id)
+{
+	struct kipsec_sa *sa;
+
+	rcu_read_lock();
+	sa = rhashtable_lookup(&sad->by_id, id, sa_id_params);
+	if (sa && !refcount_inc_not_zero(&sa->refcnt))
+		sa = NULL;
+	rcu_read_unlock();
+	return sa;
+}
+
+static bool sa_fits_tmpl(const struct kipsec_sa *sa,
+			 const struct kipsec_tmpl *tmpl,
+			 const struct kipsec_flow *flow)
+{
+	if (sa->mode != tmpl->mode || !kipsec_sa_usable(sa))
+		return false;
+	if (tmpl->spi && sa->id.spi != tmpl->spi)
+		return false;
+	if (tmpl->mode == KIPSEC_MODE_TUNNEL) {
+		if (!kipsec_addr_any(&tmpl->saddr) &&
+		    !kipsec_addr_equal(&tmpl->saddr, &sa->saddr))
+			return false;
+	} else if (!kipsec_addr_equal(&flow->saddr, &sa->saddr)) {
+		return false;
+	}
+	return !sa->has_sel || kipsec_sel_match(&sa->sel, flow);
+}
+
+/* Prefer VALID over DYING (RFC 4301: use the new SA during a rekey), then
+ * the newest.
+ */
+static bool sa_better(const struct kipsec_sa *sa, const struct kipsec_sa *best)
+{
+	u8 s = READ_ONCE(sa->state), b;
+
+	if (!best)
+		return true;
+	b = READ_ONCE(best->state);
+	if (s != b)
+		return s == KIPSEC_SA_STATE_VALID;
+	return sa->add_seq > best->add_seq;
+}
+
+/**
+ * kipsec_sa_find_outbound_rcu() - the SA a template asks for
+ * @sad: the SAD
+ * @tmpl: the policy template
+ * @flow: the packet (transport mode: its addresses are the SA's)
+ *
+ * Caller holds rcu_read_lock(). Among usable SAs that fit the template,
+ * a VALID one is preferred to a DYING one, then the most recently added.
+ *
+ * Return: the SA (no reference taken) or NULL.
+ */
+struct kipsec_sa *kipsec_sa_find_outbound_rcu(struct kipsec_sad *sad,
+					      const struct kipsec_tmpl *tmpl,
+					      const struct kipsec_flow *flow)
+{
+	struct kipsec_sa *sa, *best = NULL;
+	struct kipsec_sa_dkey key = {};
+	struct rhlist_head *list, *pos;
+
+	if (tmpl->mode == KIPSEC_MODE_TUNNEL) {
+		key.daddr = tmpl->daddr;
+		key.family = tmpl->family;
+	} else {
+		key.daddr = flow->daddr;
+		key.family = flow->family;
+	}
+	key.proto = tmpl->proto;
+	key.reqid = tmpl->reqid;
+
+	if (tmpl->reqid) {
+		list = rhltable_lookup(&sad->by_reqid, &key, sa_reqid_params);
+		rhl_for_each_entry_rcu(sa, pos, list, by_reqid)
+			if (sa_fits_tmpl(sa, tmpl, flow) && sa_better(sa, best))
+				best = sa;
+	} else {
+		list = rhltable_lookup(&sad->by_dst, &key, sa_dst_params);
+		rhl_for_each_entry_rcu(sa, pos, list, by_dst)
+			if (sa_fits_tmpl(sa, tmpl, flow) && sa_better(sa, best))
+				best = sa;
+	}
+	return best;
+}
+
+/**
+ * kipsec_sa_stats_fold() - sum the per-CPU counters of an SA
+ * @sa: the SA
+ * @out: sums, indexed by enum kipsec_sa_stat
+ */
+void kipsec_sa_stats_fold(const struct kipsec_sa *sa,
+			  u64 out[__KIPSEC_SA_STAT_MAX])
+{
+	int cpu, i;
+
+	memset(out, 0, sizeof(u64) * __KIPSEC_SA_STAT_MAX);
+	for_each_possible_cpu(cpu) {
+		const struct kipsec_sa_pcpu_stats *s = per_cpu_ptr(sa->stats, cpu);
+		u64 v[__KIPSEC_SA_STAT_MAX];
+		unsigned int start;
+
+		do {
+			start = u64_stats_fetch_begin(&s->syncp);
+			for (i = 0; i < __KIPSEC_SA_STAT_MAX; i++)
+				v[i] = u64_stats_read(&s->cnt[i]);
+		} while (u64_stats_fetch_retry(&s->syncp, start));
+		for (i = 0; i < __KIPSEC_SA_STAT_MAX; i++)
+			out[i] += v[i];
+	}
+}
+
+#ifdef KIPSEC_DEBUG
+#include "selftest/sa.c"
+#endif

@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The module loads on this kernel, its in-module self-tests pass, the
+# generic netlink family answers, the netfilter hooks see traffic in each
+# namespace, and 20 load/unload cycles run while namespaces come and go.
+
+. "$(dirname "$0")/../lib.sh"
+
+stat_of() { # NS KEY: one namespace counter from `kipsec -j stats`
+	ip netns exec "$1" "$KIPSEC" -j stats | jq_py "d['stats']['$2']"
+}
+
+n0=$(dmesg | wc -l)
+t_check "insmod the debug build" insmod "$KIPSEC_KO"
+log=$(dmesg | tail -n +$((n0 + 1)))
+for st in policy sa crypto; do
+	if grep -q "kipsec: $st self-tests: pass" <<<"$log"; then
+		t_ok "in-module $st self-tests pass"
+	else
+		t_fail "in-module $st self-tests pass" "no '$st self-tests: pass' in dmesg"
+	fi
+done
+t_check "no self-test failed" bash -c "! grep -qi 'self-tests: fail' <<<\"\$1\"" _ "$log"
+
+ver=$("$KIPSEC" -j stats | jq_py "d['version']" 2>/dev/null)
+t_eq "the CLI resolves the family; GET_STATS returns the module version" \
+	"$ver" "$(cat /sys/module/kipsec/version 2>/dev/null)"
+
+# Hooks count per namespace: 5 pings on loopback are 10 packets through
+# POST_ROUTING and 10 through LOCAL_IN (requests and replies), for each
+# family, and nothing in any other namespace.
+ip netns add hk1
+ip netns add hk2
+n hk1 ip link set dev lo up
+for fam in 4 6; do
+	in0=$(stat_of hk1 hook_in); out0=$(stat_of hk1 hook_out)
+	other0=$(stat_of hk2 hook_in)
+	n hk1 ping -$fam -c 5 -i 0.05 -q "$([ $fam = 4 ] && echo 127.0.0.1 || echo ::1)" >/dev/null
+	t_eq "IPv$fam: LOCAL_IN hook counted 10 packets" "$(( $(stat_of hk1 hook_in) - in0 ))" 10
+	t_eq "IPv$fam: POST_ROUTING hook counted 10 packets" "$(( $(stat_of hk1 hook_out) - out0 ))" 10
+	t_eq "IPv$fam: another namespace's counters did not move" "$(stat_of hk2 hook_in)" "$other0"
+done
+netns_cleanup
+t_check "rmmod" rmmod kipsec
+
+# 20 cycles while another process creates and destroys namespaces.
+(
+	i=0
+	while [ ! -e /tmp/churn.stop ]; do
+		ip netns add "churn$i" 2>/dev/null && ip -n "churn$i" link set dev lo up
+		ip netns del "churn$i" 2>/dev/null
+		i=$((i + 1))
+	done
+) &
+churn=$!
+ok=0
+for i in $(seq 1 20); do
+	insmod "$KIPSEC_KO" || break
+	ip netns add cyc || break
+	ip netns exec cyc "$KIPSEC" stats >/dev/null || break
+	"$KIPSEC" stats >/dev/null || break
+	# a namespace destroyed while the module is loaded
+	ip netns del cyc || break
+	rmmod kipsec || break
+	ok=$i
+done
+touch /tmp/churn.stop
+wait "$churn"
+t_eq "20 load/unload cycles with namespaces created and destroyed meanwhile" "$ok" 20
+t_check "module is gone" bash -c '! test -d /sys/module/kipsec'
+t_done

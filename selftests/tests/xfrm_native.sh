@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The test topology itself, checked with the native XFRM stack on both
+# ends: ESP in tunnel mode between a and b, the capture in the middle sees
+# ESP and never the payload marker. If this fails, interop failures of the
+# other tests mean nothing.
+
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../net.sh"
+
+native_modules
+topo_hosts
+KEY=0x0102030405060708090a0b0c0d0e0f1011121314
+for fam in 4 6; do
+	if [ $fam = 4 ]; then sa=$A4; sb=$B4; else sa=$A6; sb=$B6; fi
+	ip -n a xfrm state flush; ip -n b xfrm state flush
+	ip -n a xfrm policy flush; ip -n b xfrm policy flush
+	for ns in a b; do
+		native_sa $ns $sa $sb 0x1001 tunnel 1 aead 'rfc4106(gcm(aes))' $KEY 128
+		native_sa $ns $sb $sa 0x2001 tunnel 1 aead 'rfc4106(gcm(aes))' $KEY 128
+	done
+	native_policy a out $sa $sb $sa $sb tunnel 1
+	native_policy a in $sb $sa $sb $sa tunnel 1
+	native_policy b out $sb $sa $sb $sa tunnel 1
+	native_policy b in $sa $sb $sa $sb tunnel 1
+	capture_start wire m m0
+	t_check "IPv$fam: ping a -> b through native ESP" \
+		n a ping -$fam -c 3 -i 0.1 -W 2 -p "$MARKER_HEX" $sb
+	t_check "IPv$fam: TCP transfer b -> a, checksum verified" \
+		tcp_transfer b a $sa 200000
+	capture_stop
+	t_check "IPv$fam: ESP on the wire" test "$(pcap_count wire esp)" -ge 6
+	t_check_fail "IPv$fam: no cleartext marker on the wire" pcap_has_text wire "$MARKER"
+	t_eq "IPv$fam: no ICMP echo or TCP in clear on the wire" \
+		"$(pcap_count wire 'tcp or icmp or (icmp6 and (ip6[40] == 128 or ip6[40] == 129))')" 0
+done
+t_done

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef KIPSEC_KIPSEC_H
+#define KIPSEC_KIPSEC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/kipsec.h>
+
+struct nlattr;
+
+struct opts {
+	bool json;
+	bool stats;
+	bool keys;
+	bool force;
+	bool quiet;	/* errorf() prints nothing */
+	bool batching;	/* inside -batch: add/update/del are pipelined */
+	int line;	/* current -batch line, 0 outside -batch */
+};
+
+extern struct opts opts;
+
+/* "kipsec: [batch line N: ]message" on stderr, one line. */
+void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A notice on stderr ("kipsec: ..."), not an error. */
+void notef(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int cmd_sa(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_algs(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
+int cmd_summary(void);
+
+/* util.c: printing of objects shared by several commands */
+void print_sa(const struct nlattr *nest, const char *key);
+void print_policy(const struct nlattr *nest, const char *key);
+void print_sel(const struct nlattr *nest, const char *key);
+void print_tuple(const struct nlattr *nest, const char *key);
+void print_stats(const struct nlattr *nest, const char *key, bool nonzero);
+const char *stat_name(unsigned int i);
+const char *dir_name(unsigned int d);
+const char *action_name(unsigned int a);
+const char *mode_name(unsigned int m);
+const char *verdict_name(unsigned int v);
+
+/* algs.c: default ICV of an auth algorithm, 0 if unknown */
+unsigned int alg_default_icv(const char *name);
+
+/* Option helpers for show commands: -s, -k, -j after the command. */
+int parse_show_opts(int argc, char **argv, const char *ctx);
+
+#endif
