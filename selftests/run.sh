@@ -272,7 +272,7 @@ run_series() {
 	fi
 	echo "# $s: boot and tests took $(elapsed "$t0") s (qemu exit $(cat "$res/qemu.rc"), accel $ACCEL)"
 	for t in "$@"; do
-		report_test "$res" "$(basename "$t" .sh)" "$i"
+		report_test "$res" "$(basename "${t%.*}")" "$i"
 		i=$((i + 1))
 	done
 }
@@ -342,12 +342,17 @@ main() {
 
 	if [ -n "$TESTS" ]; then
 		for i in $TESTS; do
-			[ -f "$TOP/selftests/tests/$i.sh" ] || die "no test named '$i'"
-			tests+=("$TOP/selftests/tests/$i.sh")
+			if [ -f "$TOP/selftests/tests/$i.sh" ]; then
+				tests+=("$TOP/selftests/tests/$i.sh")
+			elif [ -f "$TOP/selftests/tests/$i.py" ]; then
+				tests+=("$TOP/selftests/tests/$i.py")
+			else
+				die "no test named '$i'"
+			fi
 		done
 	else
-		for i in "$TOP"/selftests/tests/*.sh; do
-			tests+=("$i")
+		for i in "$TOP"/selftests/tests/*.sh "$TOP"/selftests/tests/*.py; do
+			[ -e "$i" ] && tests+=("$i")
 		done
 	fi
 
