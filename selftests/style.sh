@@ -58,11 +58,12 @@ for f in "${kfiles[@]}"; do
 	(cd "$TOP" && "$CP" "${cp_args[@]}" "$f") || fail=1
 done
 # User-space C follows the kernel style too, minus the rules that are about
-# kernel-only APIs (u32 types, kernel printk/alloc helpers).
+# kernel-only APIs (u32 types, kernel printk/alloc helpers) and the
+# iproute2 argument-cursor idiom (NEXT_ARG returns from the parser).
 mapfile -t ufiles < <(cd "$TOP" && ls tools/*.[ch] selftests/tests/*.c 2>/dev/null)
 for f in "${ufiles[@]}"; do
 	(cd "$TOP" && "$CP" "${cp_args[@]}" \
-		--ignore PREFER_KERNEL_TYPES,SPLIT_STRING,NEW_TYPEDEFS,FILE_PATH_CHANGES,PREFER_PACKED,PREFER_FALLTHROUGH,SSCANF_TO_KSTRTO,PREFER_DEFINED_ATTRIBUTE_MACRO \
+		--ignore PREFER_KERNEL_TYPES,SPLIT_STRING,NEW_TYPEDEFS,FILE_PATH_CHANGES,PREFER_PACKED,PREFER_FALLTHROUGH,SSCANF_TO_KSTRTO,PREFER_DEFINED_ATTRIBUTE_MACRO,MACRO_WITH_FLOW_CONTROL \
 		"$f") || fail=1
 done
 

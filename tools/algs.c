@@ -24,6 +24,7 @@ static const enum mnl_attr_data_type ai_types[KIPSEC_ALGINFO_A_MAX + 1] = {
 	[KIPSEC_ALGINFO_A_AVAILABLE] = MNL_TYPE_FLAG,
 	[KIPSEC_ALGINFO_A_AH] = MNL_TYPE_FLAG,
 };
+
 static const struct nl_pol ai_pol = { KIPSEC_ALGINFO_A_MAX, ai_types };
 
 static const char *kind_name(unsigned int k)
@@ -77,10 +78,10 @@ static void print_alginfo(const struct nlattr *nest)
 		print_uint(PRINT_ANY, "block_bytes", " block %llu",
 			   mnl_attr_get_u32(tb[KIPSEC_ALGINFO_A_BLOCK_BYTES]));
 	print_bool(PRINT_ANY, "available", NULL,
-		   tb[KIPSEC_ALGINFO_A_AVAILABLE] != NULL);
+		   tb[KIPSEC_ALGINFO_A_AVAILABLE]);
 	if (!tb[KIPSEC_ALGINFO_A_AVAILABLE])
 		print_text(" (not available)");
-	print_bool(PRINT_ANY, "ah", " ah", tb[KIPSEC_ALGINFO_A_AH] != NULL);
+	print_bool(PRINT_ANY, "ah", " ah", tb[KIPSEC_ALGINFO_A_AH]);
 	print_text("\n");
 	close_json_object();
 }
@@ -182,7 +183,7 @@ unsigned int alg_default_icv(const char *name)
 	for (size_t i = 0; i < table_len; i++)
 		if (!strcmp(table[i].name, name))
 			return table[i].icv;
-	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(builtin); i++)
 		if (!strcmp(builtin[i].name, name))
 			return builtin[i].icv;
 	return 0;

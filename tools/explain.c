@@ -13,6 +13,7 @@
 static const enum mnl_attr_data_type types[KIPSEC_A_MAX + 1] = {
 	[KIPSEC_A_EXPLAIN] = MNL_TYPE_NESTED,
 };
+
 static const struct nl_pol pol = { KIPSEC_A_MAX, types };
 
 static const enum mnl_attr_data_type ex_types[KIPSEC_EXPLAIN_A_MAX + 1] = {
@@ -22,6 +23,7 @@ static const enum mnl_attr_data_type ex_types[KIPSEC_EXPLAIN_A_MAX + 1] = {
 	[KIPSEC_EXPLAIN_A_SA] = MNL_TYPE_NESTED,
 	[KIPSEC_EXPLAIN_A_REASON] = MNL_TYPE_NUL_STRING,
 };
+
 static const struct nl_pol ex_pol = { KIPSEC_EXPLAIN_A_MAX, ex_types };
 
 static int explain_cb(const struct nlmsghdr *nlh, void *data)

@@ -167,6 +167,6 @@ void print_text(const char *fmt, ...)
 
 void print_nl(void)
 {
-	if (!json || depth == 0)
+	if (json && depth == 0)
 		fputc('\n', kout);
 }

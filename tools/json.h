@@ -34,7 +34,7 @@ void print_uint(enum print_type t, const char *key, const char *fmt,
 void print_bool(enum print_type t, const char *key, const char *fmt,
 		bool value);
 void print_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Ends a top-level JSON value, or a text line. */
+/* Ends a top-level JSON value with a newline (nothing in text mode). */
 void print_nl(void);
 
 #endif

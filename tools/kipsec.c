@@ -126,15 +126,22 @@ static const struct {
 
 static int run_command(int argc, char **argv)
 {
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (matches(argv[0], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1) ? 1 : 0;
 	errorf("unknown command \"%s\" (try \"kipsec help\")", argv[0]);
 	return 1;
 }
 
-/* Splits a batch line into words: blanks separate, '...' and "..." quote,
- * backslash escapes, # at the start of a word ends the line. */
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * Splits a batch line into words: blanks separate, '...' and "..." quote,
+ * backslash escapes, # at the start of a word ends the line.
+ */
 static int split_line(char *line, char **argv, int max)
 {
 	char *r = line, *w = line;
@@ -143,7 +150,7 @@ static int split_line(char *line, char **argv, int max)
 	for (;;) {
 		char quote = 0;
 
-		while (*r == ' ' || *r == '\t' || *r == '\n' || *r == '\r')
+		while (is_blank(*r))
 			r++;
 		if (!*r || *r == '#')
 			return argc;
@@ -152,7 +159,7 @@ static int split_line(char *line, char **argv, int max)
 			return -1;
 		}
 		argv[argc++] = w;
-		for (; *r; r++) {
+		for (; *r && (quote || !is_blank(*r)); r++) {
 			if (quote) {
 				if (*r == quote)
 					quote = 0;
@@ -162,9 +169,6 @@ static int split_line(char *line, char **argv, int max)
 				quote = *r;
 			} else if (*r == '\\' && r[1]) {
 				*w++ = *++r;
-			} else if (*r == ' ' || *r == '\t' || *r == '\n' ||
-				   *r == '\r') {
-				break;
 			} else {
 				*w++ = *r;
 			}
@@ -212,7 +216,8 @@ static int run_batch(const char *path)
 		fclose(f);
 	opts.line = 0;
 	/* flush what is queued, even after an error: earlier lines apply */
-	errors += nl_batch_flush();
+	nl_batch_flush();
+	errors += nl_batch_errors();
 	opts.batching = false;
 	return errors ? 1 : 0;
 }
@@ -245,6 +250,7 @@ static int enter_netns(const char *name)
 int main(int argc, char **argv)
 {
 	const char *batch = NULL;
+	bool version = false;
 	int ret;
 
 	kout = stdout;
@@ -277,14 +283,17 @@ int main(int argc, char **argv)
 		} else if (matches(o, "-h") || matches(o, "-help")) {
 			return cmd_help(0, NULL);
 		} else if (matches(o, "-V") || matches(o, "-version")) {
-			printf("kipsec tools, netlink API version %d\n",
-			       KIPSEC_GENL_VERSION);
-			return 0;
+			version = true;
 		} else {
 			errorf("unknown option \"%s\" (try \"kipsec help\")",
 			       argv[0]);
 			return 1;
 		}
+	}
+	if (version) {
+		printf("kipsec tools, netlink API version %d\n",
+		       KIPSEC_GENL_VERSION);
+		return 0;
 	}
 	json_enable(opts.json);
 	if (batch) {

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <linux/kipsec.h>
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 struct nlattr;
 
 struct opts {

@@ -19,7 +19,10 @@ static const enum mnl_attr_data_type types[KIPSEC_A_MAX + 1] = {
 	[KIPSEC_A_EXPLAIN] = MNL_TYPE_NESTED,
 	[KIPSEC_A_NEW_ADDR] = MNL_TYPE_BINARY,
 	[KIPSEC_A_NEW_PORT] = MNL_TYPE_U16,
+	[KIPSEC_A_PROTO] = MNL_TYPE_U8,
+	[KIPSEC_A_DIR] = MNL_TYPE_U8,
 };
+
 static const struct nl_pol pol = { KIPSEC_A_MAX, types };
 
 static const char *event_name(unsigned int cmd)
@@ -54,9 +57,17 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	open_json_object(NULL);
 	print_string(PRINT_ANY, "event", "[%s]", name);
 	if (genl_cmd(nlh) == KIPSEC_CMD_SA_EXPIRE) {
-		print_bool(PRINT_JSON, "hard", NULL, tb[KIPSEC_A_HARD] != NULL);
+		print_bool(PRINT_JSON, "hard", NULL, tb[KIPSEC_A_HARD]);
 		print_text(tb[KIPSEC_A_HARD] ? " hard" : " soft");
 	}
+	/* flushes limited to one protocol or direction */
+	if (tb[KIPSEC_A_PROTO])
+		print_string(PRINT_ANY, "proto", " proto %s",
+			     proto_name(mnl_attr_get_u8(tb[KIPSEC_A_PROTO]), buf,
+					sizeof(buf)));
+	if (tb[KIPSEC_A_DIR])
+		print_string(PRINT_ANY, "dir", " dir %s",
+			     dir_name(mnl_attr_get_u8(tb[KIPSEC_A_DIR])));
 	if (tb[KIPSEC_A_NEW_ADDR]) {
 		print_string(PRINT_ANY, "new_addr", " new address %s",
 			     addr_str(mnl_attr_get_payload(tb[KIPSEC_A_NEW_ADDR]),

@@ -284,7 +284,13 @@ static struct {
 	struct pending *p;
 	unsigned int n, cap;
 	int reported;
+	int errors;	/* kernel errors over the whole -batch run */
 } batch;
+
+int nl_batch_errors(void)
+{
+	return batch.errors;
+}
 
 int nl_submit(struct nlmsghdr *nlh, const char *what)
 {
@@ -340,7 +346,9 @@ int nl_batch_flush(void)
 	explicit_bzero(batch.buf, batch.len);
 	if (sent < 0) {
 		errorf("batch: send: %s", strerror(errno));
-		batch.n = batch.len = 0;
+		batch.n = 0;
+		batch.len = 0;
+		batch.errors++;
 		return 1;
 	}
 	while (acked < batch.n) {
@@ -378,7 +386,9 @@ int nl_batch_flush(void)
 			}
 		}
 	}
-	batch.n = batch.len = 0;
+	batch.n = 0;
+	batch.len = 0;
+	batch.errors += errors;
 	return errors;
 }
 

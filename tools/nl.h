@@ -39,6 +39,8 @@ int nl_dump_print(struct nlmsghdr *nlh, nl_cb_t cb, void *data,
 int nl_submit(struct nlmsghdr *nlh, const char *what);
 /* Sends what -batch queued and reads the acks; returns the error count. */
 int nl_batch_flush(void);
+/* Kernel errors reported by all flushes so far. */
+int nl_batch_errors(void);
 
 /* Receives one buffer of messages for monitor; calls cb on each. */
 int nl_recv_events(nl_cb_t cb, void *data);
@@ -51,6 +53,7 @@ struct nl_pol {
 	unsigned int max;
 	const enum mnl_attr_data_type *types;
 };
+
 void nl_parse_nest(const struct nlattr *nest, const struct nl_pol *pol,
 		   const struct nlattr **tb);
 void nl_parse_msg(const struct nlmsghdr *nlh, const struct nl_pol *pol,

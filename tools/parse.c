@@ -176,7 +176,8 @@ bad:
 int families_agree(struct kaddr *a, struct kaddr *b)
 {
 	if (a->any && b->any) {
-		a->family = b->family = AF_INET;
+		a->family = AF_INET;
+		b->family = AF_INET;
 		return 0;
 	}
 	if (a->any)
@@ -286,7 +287,7 @@ int parse_proto(const char *word, const char *what, uint8_t *proto)
 
 	if (isdigit((unsigned char)*word))
 		return parse_u8(word, what, proto);
-	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(protos); i++) {
 		if (!strcmp(word, protos[i].name)) {
 			*proto = protos[i].proto;
 			return 0;
@@ -318,7 +319,7 @@ int parse_ipsec_proto(const char *word, uint8_t *proto)
 
 const char *proto_name(unsigned int proto, char *buf, size_t len)
 {
-	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(protos); i++)
 		if (protos[i].proto == proto)
 			return protos[i].name;
 	snprintf(buf, len, "%u", proto);

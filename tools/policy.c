@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/netlink.h>
 
 #include "json.h"
 #include "kipsec.h"
@@ -285,13 +286,104 @@ static void put_pol_id(struct nlmsghdr *nlh, const struct pol_req *r)
 		sel_put(nlh, KIPSEC_POL_A_SEL, &r->sel);
 }
 
+/* The current policy, for update: what the command line does not change. */
+struct cur_pol {
+	bool got, has_prio, has_tmpls;
+	uint8_t dir, action;
+	uint32_t id, prio;
+	uint16_t sel_len, tmpls_len;
+	uint8_t sel[1024], tmpls[2048];
+};
+
+static int cur_pol_cb(const struct nlmsghdr *nlh, void *data)
+{
+	static const enum mnl_attr_data_type types[KIPSEC_A_MAX + 1] = {
+		[KIPSEC_A_POLICY] = MNL_TYPE_NESTED,
+	};
+	static const enum mnl_attr_data_type ptypes[KIPSEC_POL_A_MAX + 1] = {
+		[KIPSEC_POL_A_ID] = MNL_TYPE_U32,
+		[KIPSEC_POL_A_DIR] = MNL_TYPE_U8,
+		[KIPSEC_POL_A_PRIORITY] = MNL_TYPE_U32,
+		[KIPSEC_POL_A_ACTION] = MNL_TYPE_U8,
+		[KIPSEC_POL_A_SEL] = MNL_TYPE_NESTED,
+		[KIPSEC_POL_A_TMPLS] = MNL_TYPE_NESTED,
+	};
+	static const struct nl_pol pol = { KIPSEC_A_MAX, types };
+	static const struct nl_pol ppol = { KIPSEC_POL_A_MAX, ptypes };
+	const struct nlattr *tb[KIPSEC_A_MAX + 1];
+	const struct nlattr *p[KIPSEC_POL_A_MAX + 1];
+	struct cur_pol *c = data;
+
+	nl_parse_msg(nlh, &pol, tb);
+	nl_parse_nest(tb[KIPSEC_A_POLICY], &ppol, p);
+	if (!p[KIPSEC_POL_A_ID] || !p[KIPSEC_POL_A_DIR] ||
+	    !p[KIPSEC_POL_A_ACTION] || !p[KIPSEC_POL_A_SEL])
+		return 0;
+	c->id = mnl_attr_get_u32(p[KIPSEC_POL_A_ID]);
+	c->dir = mnl_attr_get_u8(p[KIPSEC_POL_A_DIR]);
+	c->action = mnl_attr_get_u8(p[KIPSEC_POL_A_ACTION]);
+	if (p[KIPSEC_POL_A_PRIORITY]) {
+		c->prio = mnl_attr_get_u32(p[KIPSEC_POL_A_PRIORITY]);
+		c->has_prio = true;
+	}
+	c->sel_len = mnl_attr_get_payload_len(p[KIPSEC_POL_A_SEL]);
+	if (c->sel_len > sizeof(c->sel))
+		return -1;
+	memcpy(c->sel, mnl_attr_get_payload(p[KIPSEC_POL_A_SEL]), c->sel_len);
+	if (p[KIPSEC_POL_A_TMPLS]) {
+		c->tmpls_len = mnl_attr_get_payload_len(p[KIPSEC_POL_A_TMPLS]);
+		if (c->tmpls_len > sizeof(c->tmpls))
+			return -1;
+		memcpy(c->tmpls, mnl_attr_get_payload(p[KIPSEC_POL_A_TMPLS]),
+		       c->tmpls_len);
+		c->has_tmpls = true;
+	}
+	c->got = true;
+	return 0;
+}
+
+/*
+ * The kernel replaces a policy as a whole; "update" changes only what is
+ * given, so fetch the policy and keep the rest.
+ */
+static int fetch_policy(const struct pol_req *r, struct cur_pol *c,
+			const char *ctx)
+{
+	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+
+	if (opts.batching && nl_batch_flush() && !opts.force)
+		return -1;
+	nlh = nl_msg(buf, KIPSEC_CMD_POLICY_GET, 0);
+	nest = mnl_attr_nest_start(nlh, KIPSEC_A_POLICY);
+	if (r->has_id) {
+		mnl_attr_put_u32(nlh, KIPSEC_POL_A_ID, r->id);
+	} else {
+		mnl_attr_put_u8(nlh, KIPSEC_POL_A_DIR, r->dir);
+		if (r->has_prio)
+			mnl_attr_put_u32(nlh, KIPSEC_POL_A_PRIORITY, r->prio);
+		sel_put(nlh, KIPSEC_POL_A_SEL, &r->sel);
+	}
+	mnl_attr_nest_end(nlh, nest);
+	if (nl_request(nlh, cur_pol_cb, c, ctx))
+		return -1;
+	if (!c->got) {
+		errorf("%s: the kernel sent no policy", ctx);
+		return -1;
+	}
+	return 0;
+}
+
 static int policy_add(int argc, char **argv, bool update)
 {
 	const char *ctx = update ? "policy update" : "policy add";
 	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
 	struct pol_req r = { 0 };
+	struct cur_pol cur = { 0 };
 	struct nlmsghdr *nlh;
 	struct nlattr *nest;
+	uint8_t action;
 
 	if (parse_policy(argc, argv, &r, ctx))
 		return 1;
@@ -304,14 +396,31 @@ static int policy_add(int argc, char **argv, bool update)
 		return 1;
 	if (nl_open())
 		return 1;
+	if (update && fetch_policy(&r, &cur, ctx))
+		return 1;
+	action = r.has_action ? r.action : cur.action;
+
 	nlh = nl_msg(buf, update ? KIPSEC_CMD_POLICY_UPDATE :
 				   KIPSEC_CMD_POLICY_NEW, 0);
 	nest = mnl_attr_nest_start(nlh, KIPSEC_A_POLICY);
-	put_pol_id(nlh, &r);
-	if (r.has_action)
-		mnl_attr_put_u8(nlh, KIPSEC_POL_A_ACTION, r.action);
+	if (update)
+		mnl_attr_put_u32(nlh, KIPSEC_POL_A_ID, cur.id);
+	mnl_attr_put_u8(nlh, KIPSEC_POL_A_DIR, r.has_dir ? r.dir : cur.dir);
+	if (r.has_prio)
+		mnl_attr_put_u32(nlh, KIPSEC_POL_A_PRIORITY, r.prio);
+	else if (cur.has_prio)
+		mnl_attr_put_u32(nlh, KIPSEC_POL_A_PRIORITY, cur.prio);
+	if (!update || (r.has_id && r.sel.set))
+		sel_put(nlh, KIPSEC_POL_A_SEL, &r.sel);
+	else
+		mnl_attr_put(nlh, KIPSEC_POL_A_SEL | NLA_F_NESTED, cur.sel_len,
+			     cur.sel);
+	mnl_attr_put_u8(nlh, KIPSEC_POL_A_ACTION, action);
 	if (r.ntmpl)
 		put_tmpls(nlh, &r);
+	else if (action == KIPSEC_ACTION_PROTECT && cur.has_tmpls)
+		mnl_attr_put(nlh, KIPSEC_POL_A_TMPLS | NLA_F_NESTED,
+			     cur.tmpls_len, cur.tmpls);
 	mnl_attr_nest_end(nlh, nest);
 	return nl_submit(nlh, ctx) ? 1 : 0;
 }

@@ -354,19 +354,29 @@ static void put_sa_id(struct nlmsghdr *nlh, const struct sa_req *r)
 		put_addr(nlh, KIPSEC_SA_A_SRC, &r->src);
 }
 
-/* "auth NAME KEY" without a length: say which truncation applies. */
-static void auth_notice(const struct alg *auth)
+/*
+ * "auth NAME KEY" without a length: send the default truncation (kernel's
+ * algs table, else the RFCs) so what we announce is what gets configured.
+ */
+static void auth_notice(struct alg *auth)
 {
 	static char said[8][KIPSEC_MAX_ALG_NAME];
+	bool seen = false;
 	unsigned int icv;
 	int i;
 
 	for (i = 0; i < 8 && said[i][0]; i++)
 		if (!strcmp(said[i], auth->name))
-			return;
-	if (i < 8)
+			seen = true;
+	if (!seen && i < 8)
 		strcpy(said[i], auth->name);
 	icv = alg_default_icv(auth->name);
+	if (icv) {
+		auth->icv = icv;
+		auth->has_icv = true;
+	}
+	if (seen)
+		return;	/* announced once per algorithm (-batch) */
 	if (!icv)
 		notef("auth %s: using the kernel's default truncation",
 		      auth->name);
@@ -636,7 +646,7 @@ int cmd_sa(int argc, char **argv)
 		return sa_flush(argc - 1, argv + 1);
 	if (matches(*argv, "getspi") || matches(*argv, "allocspi"))
 		return sa_getspi(argc - 1, argv + 1);
-	errorf("unknown command \"%s\" in sa: expected add, update, del, get, show, flush or getspi",
-	       *argv);
+	errorf("unknown command \"%s\" in sa: expected add, update, del, get, %s",
+	       *argv, "show, flush or getspi");
 	return 1;
 }

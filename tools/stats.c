@@ -17,6 +17,7 @@ static const enum mnl_attr_data_type types[KIPSEC_A_MAX + 1] = {
 	[KIPSEC_A_SA_COUNT] = MNL_TYPE_U32,
 	[KIPSEC_A_POLICY_COUNT] = MNL_TYPE_U32,
 };
+
 static const struct nl_pol pol = { KIPSEC_A_MAX, types };
 
 static const enum mnl_attr_data_type cfg_types[KIPSEC_CONFIG_A_MAX + 1] = {
@@ -24,6 +25,7 @@ static const enum mnl_attr_data_type cfg_types[KIPSEC_CONFIG_A_MAX + 1] = {
 	[KIPSEC_CONFIG_A_DEFAULT_OUT] = MNL_TYPE_U8,
 	[KIPSEC_CONFIG_A_DEFAULT_FWD] = MNL_TYPE_U8,
 };
+
 static const struct nl_pol cfg_pol = { KIPSEC_CONFIG_A_MAX, cfg_types };
 
 enum show { SHOW_STATS, SHOW_CONFIG, SHOW_SUMMARY };
@@ -95,7 +97,7 @@ static int stats_cb(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
-static int show(enum show what)
+static int stats_show(enum show what)
 {
 	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
 	struct nlmsghdr *nlh;
@@ -120,12 +122,12 @@ int cmd_stats(int argc, char **argv)
 {
 	if (parse_show_opts(argc, argv, "stats"))
 		return 1;
-	return show(SHOW_STATS);
+	return stats_show(SHOW_STATS);
 }
 
 int cmd_summary(void)
 {
-	return show(SHOW_SUMMARY);
+	return stats_show(SHOW_SUMMARY);
 }
 
 int cmd_config(int argc, char **argv)
@@ -141,7 +143,7 @@ int cmd_config(int argc, char **argv)
 	if (argc < 1 || matches(*argv, "show")) {
 		if (argc > 1 && parse_show_opts(argc - 1, argv + 1, "config show"))
 			return 1;
-		return show(SHOW_CONFIG);
+		return stats_show(SHOW_CONFIG);
 	}
 	if (!matches(*argv, "set")) {
 		errorf("unknown command \"%s\" in config: expected set or show",

@@ -58,55 +58,58 @@ const char *stat_name(unsigned int i)
 	return i <= KIPSEC_STAT_MAX ? stat_names[i] : NULL;
 }
 
-#define NAME_OF(tab, i) ((i) < sizeof(tab) / sizeof(tab[0]) && tab[i] ? tab[i] : "unknown")
+static const char *name_of(const char *const *tab, size_t n, unsigned int i)
+{
+	return i < n && tab[i] ? tab[i] : "unknown";
+}
 
 const char *dir_name(unsigned int d)
 {
 	static const char *const n[] = { "in", "out", "fwd" };
 
-	return NAME_OF(n, d);
+	return name_of(n, ARRAY_SIZE(n), d);
 }
 
 const char *action_name(unsigned int a)
 {
 	static const char *const n[] = { "bypass", "discard", "protect" };
 
-	return NAME_OF(n, a);
+	return name_of(n, ARRAY_SIZE(n), a);
 }
 
 const char *mode_name(unsigned int m)
 {
 	static const char *const n[] = { "transport", "tunnel" };
 
-	return NAME_OF(n, m);
+	return name_of(n, ARRAY_SIZE(n), m);
 }
 
 const char *verdict_name(unsigned int v)
 {
 	static const char *const n[] = { "bypass", "discard", "protect", "no-sa" };
 
-	return NAME_OF(n, v);
+	return name_of(n, ARRAY_SIZE(n), v);
 }
 
 static const char *state_name(unsigned int s)
 {
 	static const char *const n[] = { "larval", "valid", "dying", "dead" };
 
-	return NAME_OF(n, s);
+	return name_of(n, ARRAY_SIZE(n), s);
 }
 
 static const char *df_name(unsigned int d)
 {
 	static const char *const n[] = { "copy", "set", "clear" };
 
-	return NAME_OF(n, d);
+	return name_of(n, ARRAY_SIZE(n), d);
 }
 
 static const char *level_name(unsigned int l)
 {
 	static const char *const n[] = { "required", "use" };
 
-	return NAME_OF(n, l);
+	return name_of(n, ARRAY_SIZE(n), l);
 }
 
 static const char *ipsec_proto_name(unsigned int p)
@@ -138,6 +141,7 @@ static const enum mnl_attr_data_type sa_types[KIPSEC_SA_A_MAX + 1] = {
 	[KIPSEC_SA_A_CURLFT] = MNL_TYPE_NESTED,
 	[KIPSEC_SA_A_STATS] = MNL_TYPE_NESTED,
 };
+
 static const struct nl_pol sa_pol = { KIPSEC_SA_A_MAX, sa_types };
 
 static const enum mnl_attr_data_type alg_types[KIPSEC_ALG_A_MAX + 1] = {
@@ -145,6 +149,7 @@ static const enum mnl_attr_data_type alg_types[KIPSEC_ALG_A_MAX + 1] = {
 	[KIPSEC_ALG_A_KEY] = MNL_TYPE_BINARY,
 	[KIPSEC_ALG_A_ICV_BITS] = MNL_TYPE_U32,
 };
+
 static const struct nl_pol alg_pol = { KIPSEC_ALG_A_MAX, alg_types };
 
 static const enum mnl_attr_data_type lft_types[KIPSEC_LFT_A_MAX + 1] = {
@@ -153,6 +158,7 @@ static const enum mnl_attr_data_type lft_types[KIPSEC_LFT_A_MAX + 1] = {
 	[KIPSEC_LFT_A_ADD_SECS] = MNL_TYPE_U64,
 	[KIPSEC_LFT_A_USE_SECS] = MNL_TYPE_U64,
 };
+
 static const struct nl_pol lft_pol = { KIPSEC_LFT_A_MAX, lft_types };
 
 static const enum mnl_attr_data_type encap_types[KIPSEC_ENCAP_A_MAX + 1] = {
@@ -161,6 +167,7 @@ static const enum mnl_attr_data_type encap_types[KIPSEC_ENCAP_A_MAX + 1] = {
 	[KIPSEC_ENCAP_A_DPORT] = MNL_TYPE_U16,
 	[KIPSEC_ENCAP_A_OADDR] = MNL_TYPE_BINARY,
 };
+
 static const struct nl_pol encap_pol = { KIPSEC_ENCAP_A_MAX, encap_types };
 
 static const enum mnl_attr_data_type sel_types[KIPSEC_SEL_A_MAX + 1] = {
@@ -177,6 +184,7 @@ static const enum mnl_attr_data_type sel_types[KIPSEC_SEL_A_MAX + 1] = {
 	[KIPSEC_SEL_A_ICMP_TYPE] = MNL_TYPE_U8,
 	[KIPSEC_SEL_A_ICMP_CODE] = MNL_TYPE_U8,
 };
+
 static const struct nl_pol sel_pol = { KIPSEC_SEL_A_MAX, sel_types };
 
 static const enum mnl_attr_data_type pol_types[KIPSEC_POL_A_MAX + 1] = {
@@ -188,6 +196,7 @@ static const enum mnl_attr_data_type pol_types[KIPSEC_POL_A_MAX + 1] = {
 	[KIPSEC_POL_A_TMPLS] = MNL_TYPE_NESTED,
 	[KIPSEC_POL_A_STATS] = MNL_TYPE_NESTED,
 };
+
 static const struct nl_pol pol_pol = { KIPSEC_POL_A_MAX, pol_types };
 
 static const enum mnl_attr_data_type tmpl_types[KIPSEC_TMPL_A_MAX + 1] = {
@@ -199,6 +208,7 @@ static const enum mnl_attr_data_type tmpl_types[KIPSEC_TMPL_A_MAX + 1] = {
 	[KIPSEC_TMPL_A_SPI] = MNL_TYPE_U32,
 	[KIPSEC_TMPL_A_LEVEL] = MNL_TYPE_U8,
 };
+
 static const struct nl_pol tmpl_pol = { KIPSEC_TMPL_A_MAX, tmpl_types };
 
 static const enum mnl_attr_data_type tuple_types[KIPSEC_EXPLAIN_A_MAX + 1] = {
@@ -211,6 +221,7 @@ static const enum mnl_attr_data_type tuple_types[KIPSEC_EXPLAIN_A_MAX + 1] = {
 	[KIPSEC_EXPLAIN_A_ICMP_TYPE] = MNL_TYPE_U8,
 	[KIPSEC_EXPLAIN_A_ICMP_CODE] = MNL_TYPE_U8,
 };
+
 static const struct nl_pol tuple_pol = { KIPSEC_EXPLAIN_A_MAX, tuple_types };
 
 static void print_addr(const char *key, const char *fmt,
@@ -344,7 +355,9 @@ void print_stats(const struct nlattr *nest, const char *key, bool nonzero)
 		if (!name || mnl_attr_validate(a, MNL_TYPE_U64) < 0)
 			continue;
 		v = mnl_attr_get_u64(a);
-		if (nonzero && !v && type != KIPSEC_STAT_IN_PACKETS &&
+		/* text skips zero drop counters; JSON keeps every key */
+		if (nonzero && !is_json() && !v &&
+		    type != KIPSEC_STAT_IN_PACKETS &&
 		    type != KIPSEC_STAT_IN_BYTES &&
 		    type != KIPSEC_STAT_OUT_PACKETS &&
 		    type != KIPSEC_STAT_OUT_BYTES &&
@@ -414,7 +427,7 @@ static void print_flags(uint32_t flags)
 
 		if (!(flags & (1U << i)))
 			continue;
-		if (i < sizeof(names) / sizeof(names[0])) {
+		if (i < ARRAY_SIZE(names)) {
 			print_string(PRINT_ANY, NULL, " %s", names[i]);
 		} else {
 			snprintf(buf, sizeof(buf), "0x%x", 1U << i);

@@ -65,6 +65,8 @@ except Exception as ex:
 kipsec_load
 $K sa flush
 $K policy flush
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
 
 AEAD_KEY=0x0123456789abcdef0123456789abcdef01234567	# 16 + 4 salt
 AEAD_KEY2=0xfedcba9876543210fedcba9876543210cafebabe
@@ -159,12 +161,14 @@ txt=$($K -k sa show)
 case "$txt" in *${AEAD_KEY#0x}*) t_ok "text show -k shows keys";; *) t_fail "text show -k shows keys";; esac
 
 # update changes fields
-t_check "update replay-window and soft lifetime" \
-	$K sa update dst 192.0.2.2 proto esp spi 0x1001 replay-window 64 \
+# (a live SA changes only its DF, flags and lifetimes; GETSPI's larval
+# SAs are completed by update further down)
+t_check "update df, flags and soft lifetime" \
+	$K sa update dst 192.0.2.2 proto esp spi 0x1001 df clear flag esn \
 	lifetime soft bytes 5000
 t_eq "update is visible" \
-	"$($K -j sa get dst 192.0.2.2 proto esp spi 0x1001 | jexpr '(d[0]["replay_window"], d[0]["lifetime"]["soft"]["bytes"])')" \
-	"(64, 5000)"
+	"$($K -j sa get dst 192.0.2.2 proto esp spi 0x1001 | jexpr '(d[0]["df"], d[0]["flags"], d[0]["lifetime"]["soft"]["bytes"])')" \
+	"('clear', ['esn'], 5000)"
 t_eq "update keeps the rest" \
 	"$($K -j sa get dst 192.0.2.2 proto esp spi 0x1001 | jexpr 'd[0]["aead"]["name"], d[0]["reqid"]')" \
 	"('rfc4106(gcm(aes))', 1)"
@@ -209,6 +213,32 @@ t_check_fail "getspi in an exhausted range fails" \
 t_eq "getspi -j gives the SA" \
 	"$($K -j sa getspi src 192.0.2.1 dst 192.0.2.10 proto esp min 0x7000 max 0x7000 | jexpr 'd[0]["spi"]')" \
 	0x00007000
+
+# monitor -j: one JSON object per event, keys never included
+$K sa flush
+$K -j monitor > "$TMP/events" 2>&1 &
+mon=$!
+sleep 1
+$K sa add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x4001 mode tunnel \
+	aead 'rfc4106(gcm(aes))' $AEAD_KEY 128
+$K sa del dst 192.0.2.2 proto esp spi 0x4001
+$K policy add dir out src 10.7.0.0/24 dst 10.8.0.0/24 action bypass
+$K policy flush
+sleep 1
+kill $mon
+wait $mon 2>/dev/null
+t_eq "monitor -j: sa_new, sa_del, policy_new, policy_flush in order" \
+	"$("$PY" -c '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print([e["event"] for e in ev])' "$TMP/events" 2>&1)" \
+	"['sa_new', 'sa_del', 'policy_new', 'policy_flush']"
+t_eq "monitor events carry the SA, without keys" \
+	"$("$PY" -c '
+import json, sys
+e = json.loads(open(sys.argv[1]).readline())
+print(e["sa"]["spi"], "key" in e["sa"].get("aead", {}))' "$TMP/events" 2>&1)" \
+	"0x00004001 False"
 
 $K sa flush
 kipsec_unload

@@ -519,11 +519,12 @@ int main(void)
 	sa_case("update of a missing SA", &s, ENOENT);
 	s = sa_base(); s.cmd = KIPSEC_CMD_SA_DEL;
 	nlh = msg_start(buf, KIPSEC_CMD_SA_DEL, NLM_F_ACK);
-	build_sa(nlh, &(struct sa_req){ .no_spi = false, .spi = 0x1000,
-					.dst_len = 4, .src_len = 4,
-					.proto = IPPROTO_ESP, .replay = -1,
-					.flags = -1, .seq_out = -1,
-					.cmd = KIPSEC_CMD_SA_DEL });
+	s = (struct sa_req){
+		.spi = 0x1000, .dst_len = 4, .src_len = 4,
+		.proto = IPPROTO_ESP, .replay = -1, .flags = -1,
+		.seq_out = -1, .cmd = KIPSEC_CMD_SA_DEL,
+	};
+	build_sa(nlh, &s);
 	expect("delete with attributes beyond the key", nlh, EINVAL, true);
 
 	nlh = msg_start(buf, KIPSEC_CMD_SA_GET, NLM_F_ACK);

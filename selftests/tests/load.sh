@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 stat_of() { # NS KEY: one namespace counter from `kipsec -j stats`
-	ip netns exec "$1" "$KIPSEC" -j stats | jq_py "d['stats']['$2']"
+	ip netns exec "$1" "$KIPSEC" -j stats | jq_py "d[0]['stats']['$2']"
 }
 
 n0=$(dmesg | wc -l)
@@ -23,7 +23,7 @@ for st in policy sa crypto; do
 done
 t_check "no self-test failed" bash -c "! grep -qi 'self-tests: fail' <<<\"\$1\"" _ "$log"
 
-ver=$("$KIPSEC" -j stats | jq_py "d['version']" 2>/dev/null)
+ver=$("$KIPSEC" -j stats | jq_py "d[0]['version']" 2>/dev/null)
 t_eq "the CLI resolves the family; GET_STATS returns the module version" \
 	"$ver" "$(cat /sys/module/kipsec/version 2>/dev/null)"
 

@@ -212,8 +212,11 @@
  * never keys), and KIPSEC_CMD_SA_EXPIRE (KIPSEC_A_SA, KIPSEC_A_HARD flag
  * for a hard expiry, after which the SA is deleted), KIPSEC_CMD_SA_MAPPING
  * (KIPSEC_A_SA with the SA key, KIPSEC_A_NEW_ADDR, KIPSEC_A_NEW_PORT: the
- * NAT-T peer moved).
- * Multicast group "policy": KIPSEC_CMD_POLICY_NEW, _UPDATE, _DEL.
+ * NAT-T peer moved), KIPSEC_CMD_SA_FLUSH (KIPSEC_A_PROTO if the flush was
+ * limited to one protocol). A larval SA that times out is reported as a
+ * hard KIPSEC_CMD_SA_EXPIRE.
+ * Multicast group "policy": KIPSEC_CMD_POLICY_NEW, _UPDATE, _DEL, and
+ * KIPSEC_CMD_POLICY_FLUSH (KIPSEC_A_DIR if limited to one direction).
  * Multicast group "acquire": KIPSEC_CMD_ACQUIRE with KIPSEC_A_POLICY (the
  * PROTECT policy, its templates) and KIPSEC_A_EXPLAIN (the packet tuple),
  * sent when outbound traffic found no usable SA (rate-limited per policy).
@@ -283,6 +286,7 @@ enum kipsec_cmd {
 	KIPSEC_CMD_EXPLAIN,
 	__KIPSEC_CMD_MAX
 };
+
 #define KIPSEC_CMD_MAX (__KIPSEC_CMD_MAX - 1)
 
 /**
@@ -330,6 +334,7 @@ enum kipsec_attr {
 	KIPSEC_A_PAD,
 	__KIPSEC_A_MAX
 };
+
 #define KIPSEC_A_MAX (__KIPSEC_A_MAX - 1)
 
 /**
@@ -357,6 +362,7 @@ enum kipsec_config_attr {
 	KIPSEC_CONFIG_A_DEFAULT_FWD,
 	__KIPSEC_CONFIG_A_MAX
 };
+
 #define KIPSEC_CONFIG_A_MAX (__KIPSEC_CONFIG_A_MAX - 1)
 
 /**
@@ -370,6 +376,7 @@ enum kipsec_mode {
 	KIPSEC_MODE_TUNNEL,
 	__KIPSEC_MODE_MAX
 };
+
 #define KIPSEC_MODE_MAX (__KIPSEC_MODE_MAX - 1)
 
 /**
@@ -385,6 +392,7 @@ enum kipsec_df {
 	KIPSEC_DF_CLEAR,
 	__KIPSEC_DF_MAX
 };
+
 #define KIPSEC_DF_MAX (__KIPSEC_DF_MAX - 1)
 
 /**
@@ -431,6 +439,7 @@ enum kipsec_encap {
 	KIPSEC_ENCAP_ESPINUDP,
 	__KIPSEC_ENCAP_MAX
 };
+
 #define KIPSEC_ENCAP_MAX (__KIPSEC_ENCAP_MAX - 1)
 
 /**
@@ -486,6 +495,7 @@ enum kipsec_sa_attr {
 	KIPSEC_SA_A_PAD,
 	__KIPSEC_SA_A_MAX
 };
+
 #define KIPSEC_SA_A_MAX (__KIPSEC_SA_A_MAX - 1)
 
 /**
@@ -503,6 +513,7 @@ enum kipsec_alg_attr {
 	KIPSEC_ALG_A_ICV_BITS,
 	__KIPSEC_ALG_A_MAX
 };
+
 #define KIPSEC_ALG_A_MAX (__KIPSEC_ALG_A_MAX - 1)
 
 /**
@@ -524,6 +535,7 @@ enum kipsec_lft_attr {
 	KIPSEC_LFT_A_PAD,
 	__KIPSEC_LFT_A_MAX
 };
+
 #define KIPSEC_LFT_A_MAX (__KIPSEC_LFT_A_MAX - 1)
 
 /**
@@ -543,6 +555,7 @@ enum kipsec_encap_attr {
 	KIPSEC_ENCAP_A_OADDR,
 	__KIPSEC_ENCAP_A_MAX
 };
+
 #define KIPSEC_ENCAP_A_MAX (__KIPSEC_ENCAP_A_MAX - 1)
 
 /**
@@ -578,6 +591,7 @@ enum kipsec_sel_attr {
 	KIPSEC_SEL_A_ICMP_CODE,
 	__KIPSEC_SEL_A_MAX
 };
+
 #define KIPSEC_SEL_A_MAX (__KIPSEC_SEL_A_MAX - 1)
 
 /**
@@ -593,6 +607,7 @@ enum kipsec_dir {
 	KIPSEC_DIR_FWD,
 	__KIPSEC_DIR_MAX
 };
+
 #define KIPSEC_DIR_MAX (__KIPSEC_DIR_MAX - 1)
 
 /**
@@ -608,6 +623,7 @@ enum kipsec_action {
 	KIPSEC_ACTION_PROTECT,
 	__KIPSEC_ACTION_MAX
 };
+
 #define KIPSEC_ACTION_MAX (__KIPSEC_ACTION_MAX - 1)
 
 /**
@@ -621,6 +637,7 @@ enum kipsec_level {
 	KIPSEC_LEVEL_USE,
 	__KIPSEC_LEVEL_MAX
 };
+
 #define KIPSEC_LEVEL_MAX (__KIPSEC_LEVEL_MAX - 1)
 
 /**
@@ -648,6 +665,7 @@ enum kipsec_pol_attr {
 	KIPSEC_POL_A_PAD,
 	__KIPSEC_POL_A_MAX
 };
+
 #define KIPSEC_POL_A_MAX (__KIPSEC_POL_A_MAX - 1)
 
 /**
@@ -661,6 +679,7 @@ enum kipsec_tmpls_attr {
 	KIPSEC_TMPL,
 	__KIPSEC_TMPLS_A_MAX
 };
+
 #define KIPSEC_TMPLS_A_MAX (__KIPSEC_TMPLS_A_MAX - 1)
 
 /**
@@ -686,6 +705,7 @@ enum kipsec_tmpl_attr {
 	KIPSEC_TMPL_A_LEVEL,
 	__KIPSEC_TMPL_A_MAX
 };
+
 #define KIPSEC_TMPL_A_MAX (__KIPSEC_TMPL_A_MAX - 1)
 
 /**
@@ -729,6 +749,7 @@ enum kipsec_alginfo_attr {
 	KIPSEC_ALGINFO_A_AH,
 	__KIPSEC_ALGINFO_A_MAX
 };
+
 #define KIPSEC_ALGINFO_A_MAX (__KIPSEC_ALGINFO_A_MAX - 1)
 
 /**
@@ -780,6 +801,7 @@ enum kipsec_explain_attr {
 	KIPSEC_EXPLAIN_A_REASON,
 	__KIPSEC_EXPLAIN_A_MAX
 };
+
 #define KIPSEC_EXPLAIN_A_MAX (__KIPSEC_EXPLAIN_A_MAX - 1)
 
 /**
@@ -874,6 +896,7 @@ enum kipsec_stat {
 	KIPSEC_STAT_POL_DROPS,
 	__KIPSEC_STAT_MAX
 };
+
 #define KIPSEC_STAT_MAX (__KIPSEC_STAT_MAX - 1)
 
 #endif /* _UAPI_LINUX_KIPSEC_H */
