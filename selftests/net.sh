@@ -197,7 +197,12 @@ with open("/tmp/rx.bin", "wb") as f:
         f.write(b)
 ' "$addr" "$port" &
 	pid=$!
-	sleep 0.5
+	# Wait for the listener itself, not for a guessed delay (a loaded
+	# TCG guest can take seconds to start python).
+	for _ in $(seq 1 200); do
+		ip netns exec "$dns" ss -Hltn "sport = :$port" | grep -q . && break
+		sleep 0.1
+	done
 	ip netns exec "$sns" timeout 60 /usr/bin/python3 -c '
 import socket, sys
 a = sys.argv[1]
