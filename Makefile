@@ -11,7 +11,6 @@ PREFIX   ?= /usr/local
 kdir_of   = $(shell cat $(CACHE)/kernels/$(1)/kdir 2>/dev/null)
 RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
 KDIR     ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),$(call kdir_of,6.1))
-KVER      = $(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null)
 
 .PHONY: all help module module-debug kbuild tools kernels check stress bench \
 	demo style clean install uninstall
@@ -40,14 +39,23 @@ kbuild:
 	@cp -rsf $(TOP)/selftests/testmod $(BUILD)/selftests/
 	$(MAKE) -C $(KDIR) M=$(BUILD) KIPSEC_DEBUG=$(DEBUG) KIPSEC_TESTMOD=$(TESTMOD) $(EXTRA) modules
 
+# build/<kernel release>/ for the release build, build/debug-<release>/
+# for the debug one; ./kipsec.ko is the last one built.
+# The release (uname -r) from the headers' path: /lib/modules/<rel>/build
+# or .../linux-headers-<rel> (Debian's include/config/kernel.release holds
+# the upstream version, not the ABI name the modules directory uses).
+KDIR_ABS := $(abspath $(KDIR))
+KREL ?= $(if $(filter build,$(notdir $(KDIR_ABS))),$(notdir $(patsubst %/build,%,$(KDIR_ABS))),$(patsubst linux-headers-%,%,$(notdir $(KDIR_ABS))))
+KNAME = $(KREL)
+
 module:
-	$(MAKE) kbuild BUILD=$(TOP)/build/$(notdir $(KDIR:/build=))$(if $(filter build,$(notdir $(KDIR))),-$(shell uname -r)) DEBUG=
-	@cp $(TOP)/build/$(notdir $(KDIR:/build=))$(if $(filter build,$(notdir $(KDIR))),-$(shell uname -r))/kipsec.ko $(TOP)/kipsec.ko
+	$(MAKE) kbuild BUILD=$(TOP)/build/$(KNAME) DEBUG=
+	@cp $(TOP)/build/$(KNAME)/kipsec.ko $(TOP)/kipsec.ko
 	@echo "kipsec: built $(TOP)/kipsec.ko for $(KDIR)"
 
 module-debug:
-	$(MAKE) kbuild BUILD=$(TOP)/build/debug-$(notdir $(KDIR)) DEBUG=1 TESTMOD=1
-	@cp $(TOP)/build/debug-$(notdir $(KDIR))/kipsec.ko $(TOP)/kipsec.ko
+	$(MAKE) kbuild BUILD=$(TOP)/build/debug-$(KNAME) DEBUG=1 TESTMOD=1
+	@cp $(TOP)/build/debug-$(KNAME)/kipsec.ko $(TOP)/kipsec.ko
 	@echo "kipsec: built $(TOP)/kipsec.ko (debug) for $(KDIR)"
 
 tools:
@@ -70,6 +78,20 @@ demo:
 
 style:
 	$(TOP)/selftests/style.sh
+
+# make install [KDIR=...] [DESTDIR=...]: the module into
+# /lib/modules/<release>/extra (then depmod), the CLI, man page and
+# completion under $(PREFIX).
+MODDIR = $(DESTDIR)/lib/modules/$(KREL)/extra
+install: module tools
+	install -D -m 0644 $(TOP)/kipsec.ko $(MODDIR)/kipsec.ko
+	$(if $(DESTDIR),,depmod -a $(KREL))
+	$(MAKE) -C tools install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+
+uninstall:
+	rm -f $(MODDIR)/kipsec.ko
+	$(if $(DESTDIR),,depmod -a $(KREL))
+	$(MAKE) -C tools uninstall PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 
 clean:
 	rm -rf $(TOP)/build $(TOP)/kipsec.ko
