@@ -9,6 +9,7 @@
 #include <crypto/hash.h>
 #include <linux/crypto.h>
 #include <linux/in.h>
+#include <linux/moduleparam.h>
 #include <linux/rtnetlink.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -178,7 +179,7 @@ static bool icv_allowed(const struct kipsec_alg_desc *desc, u32 bits,
  * @key: key material (salt/nonce last)
  * @key_len: bytes in @key
  * @icv_bits: requested ICV length, 0 for the default
- * @attr: attribute to blame in extack messages (may be NULL)
+ * @attrs: attributes to blame in extack messages (may be NULL)
  * @extack: extended ACK
  *
  * Return: 0 or a negative errno with an extack message.
@@ -186,30 +187,33 @@ static bool icv_allowed(const struct kipsec_alg_desc *desc, u32 bits,
 int kipsec_alg_validate(struct kipsec_alg_cfg *cfg, const char *name,
 			u8 kind, u8 proto, u32 sa_flags, const u8 *key,
 			unsigned int key_len, u32 icv_bits,
-			const struct nlattr *attr,
+			const struct kipsec_alg_attrs *attrs,
 			struct netlink_ext_ack *extack)
 {
+	const struct nlattr *a_name = attrs ? attrs->name : NULL;
+	const struct nlattr *a_icv = attrs ? attrs->icv : NULL;
+	const struct nlattr *a_key = attrs ? attrs->key : NULL;
 	const struct kipsec_alg_desc *desc;
 	unsigned int i;
 
 	if (alg_forbidden(name)) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
+		NL_SET_ERR_MSG_ATTR(extack, a_name,
 				    "DES, 3DES and MD5 are forbidden by RFC 8221 (MUST NOT)");
 		return -EINVAL;
 	}
 	desc = kipsec_alg_find(name);
 	if (!desc) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
+		NL_SET_ERR_MSG_ATTR(extack, a_name,
 				    "unknown algorithm (see kipsec algs)");
 		return -EOPNOTSUPP;
 	}
 	if (desc->kind != kind) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
+		NL_SET_ERR_MSG_ATTR(extack, a_name,
 				    "algorithm given in the wrong attribute (aead, crypt or auth)");
 		return -EINVAL;
 	}
 	if (proto == IPPROTO_AH && !desc->ah) {
-		NL_SET_ERR_MSG_ATTR(extack, attr, "algorithm not usable with AH");
+		NL_SET_ERR_MSG_ATTR(extack, a_name, "algorithm not usable with AH");
 		return -EINVAL;
 	}
 
@@ -217,8 +221,11 @@ int kipsec_alg_validate(struct kipsec_alg_cfg *cfg, const char *name,
 		if (desc->key_bytes[i] == key_len)
 			break;
 	if (i == desc->nkeys) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "wrong key length for the algorithm (salt/nonce included)");
+		KIPSEC_ERR_FMT(extack,
+			       "wrong key length for the algorithm (salt/nonce included)",
+			       "%s: a key of %u bytes is not valid (salt/nonce included)",
+			       desc->name, key_len);
+		NL_SET_BAD_ATTR(extack, a_key ?: a_name);
 		return -EINVAL;
 	}
 
@@ -226,12 +233,16 @@ int kipsec_alg_validate(struct kipsec_alg_cfg *cfg, const char *name,
 		if (!icv_bits)
 			icv_bits = desc->default_icv_bits;
 		if (!icv_allowed(desc, icv_bits, sa_flags)) {
-			NL_SET_ERR_MSG_ATTR(extack, attr,
-					    "ICV length not allowed for the algorithm");
+			KIPSEC_ERR_FMT(extack,
+				       "ICV length not allowed for the algorithm",
+				       "%s: an ICV of %u bits is not allowed (default %u)",
+				       desc->name, icv_bits,
+				       desc->default_icv_bits);
+			NL_SET_BAD_ATTR(extack, a_icv ?: a_name);
 			return -EINVAL;
 		}
 	} else if (icv_bits) {
-		NL_SET_ERR_MSG_ATTR(extack, attr, "a cipher has no ICV length");
+		NL_SET_ERR_MSG_ATTR(extack, a_icv, "a cipher has no ICV length");
 		return -EINVAL;
 	}
 
@@ -252,6 +263,13 @@ void kipsec_alg_cfg_wipe(struct kipsec_alg_cfg *cfg)
 	cfg->key_len = 0;
 }
 
+#ifdef KIPSEC_DEBUG
+/* Debug knob: wrap every AEAD in cryptd() so that the async path runs. */
+static bool kipsec_cryptd;
+module_param_named(cryptd, kipsec_cryptd, bool, 0644);
+MODULE_PARM_DESC(cryptd, "debug: allocate ESP transforms as cryptd(...)");
+#endif
+
 static struct crypto_aead *alloc_aead(const char *name, const u8 *key,
 				      unsigned int key_len, unsigned int icv,
 				      struct netlink_ext_ack *extack)
@@ -259,6 +277,14 @@ static struct crypto_aead *alloc_aead(const char *name, const u8 *key,
 	struct crypto_aead *tfm;
 	int err;
 
+#ifdef KIPSEC_DEBUG
+	char wrapped[CRYPTO_MAX_ALG_NAME];
+
+	if (kipsec_cryptd &&
+	    snprintf(wrapped, sizeof(wrapped), "cryptd(%s)", name) <
+	    sizeof(wrapped))
+		name = wrapped;
+#endif
 	tfm = crypto_alloc_aead(name, 0, 0);
 	if (IS_ERR(tfm)) {
 		NL_SET_ERR_MSG_MOD(extack,

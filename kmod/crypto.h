@@ -77,6 +77,18 @@ struct kipsec_sa_crypto {
 	u8 icv_bytes;
 };
 
+/**
+ * struct kipsec_alg_attrs - netlink attributes to blame in extack messages
+ * @name: KIPSEC_ALG_A_NAME
+ * @key: KIPSEC_ALG_A_KEY
+ * @icv: KIPSEC_ALG_A_ICV_BITS
+ */
+struct kipsec_alg_attrs {
+	const struct nlattr *name;
+	const struct nlattr *key;
+	const struct nlattr *icv;
+};
+
 extern const struct kipsec_alg_desc kipsec_algs[];
 extern const unsigned int kipsec_algs_count;
 
@@ -85,7 +97,7 @@ bool kipsec_alg_available(const struct kipsec_alg_desc *desc);
 int kipsec_alg_validate(struct kipsec_alg_cfg *cfg, const char *name,
 			u8 kind, u8 proto, u32 sa_flags, const u8 *key,
 			unsigned int key_len, u32 icv_bits,
-			const struct nlattr *attr,
+			const struct kipsec_alg_attrs *attrs,
 			struct netlink_ext_ack *extack);
 int kipsec_crypto_init(struct kipsec_sa_crypto *c, u8 proto, bool esn,
 		       const struct kipsec_alg_cfg *aead,

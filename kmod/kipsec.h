@@ -14,12 +14,16 @@
 #include <linux/types.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/workqueue.h>
-#include <uapi/linux/kipsec.h>
+#include <linux/kipsec.h>
 
 #define KIPSEC_VERSION "0.1.0"
 
 /* Module-wide workqueue: deferred frees that may sleep, SA timers. */
 extern struct workqueue_struct *kipsec_wq;
+
+/* Per-namespace limits (module parameters, read with READ_ONCE). */
+extern unsigned int kipsec_max_sas;
+extern unsigned int kipsec_max_policies;
 
 /*
  * An IPv4 or IPv6 address. IPv4 addresses use the first four bytes and the

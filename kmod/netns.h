@@ -22,17 +22,19 @@
  *	policy matches; read locklessly (READ_ONCE) by the datapath
  * @config_lock: serialises configuration writers
  * @stats: namespace counters
- *
- * The kipsec0 device (inbound re-injection), its gro_cells and the
- * nf_defrag users come here with the datapath.
+ * @dev: kipsec0, the device decrypted packets are received on
+ * @inflight: packets inside crypto (plus one while the namespace lives);
+ *	exit waits until they are done
  */
 struct kipsec_net {
 	struct net *net;
 	struct kipsec_sad sad;
 	struct kipsec_spd spd;
 	u8 default_action[__KIPSEC_DIR_MAX];
-	struct mutex config_lock;
+	struct mutex config_lock; /* serialises SET_CONFIG */
 	struct kipsec_pcpu_stats __percpu *stats;
+	struct net_device *dev;
+	atomic_t inflight;
 };
 
 extern unsigned int kipsec_net_id;

@@ -221,6 +221,8 @@ void kipsec_spd_init(struct kipsec_spd *spd)
 	memset(spd, 0, sizeof(*spd));
 	mutex_init(&spd->lock);
 	xa_init_flags(&spd->ids, XA_FLAGS_ALLOC1);
+	/* Dumps treat a zero sequence as "not set": start at 1. */
+	spd->gen = 1;
 }
 
 /**
@@ -465,6 +467,12 @@ int kipsec_spd_add(struct kipsec_spd *spd, struct kipsec_policy *pol,
 	int err;
 
 	mutex_lock(&spd->lock);
+	if (spd->count >= READ_ONCE(kipsec_max_policies)) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "policy limit of the namespace reached (module parameter max_policies)");
+		err = -ENOSPC;
+		goto out;
+	}
 	if (kipsec_spd_find(spd, pol->dir, &pol->sel, true, pol->priority)) {
 		NL_SET_ERR_MSG_MOD(extack,
 				   "a policy with this direction, selector and priority exists");
@@ -697,8 +705,8 @@ void kipsec_policy_resolve(struct kipsec_spd *spd, struct kipsec_sad *sad,
 				continue;
 			res->verdict = KIPSEC_VERDICT_NO_SA;
 			res->reason = dir == KIPSEC_DIR_OUT ?
-				"protect policy, no usable SA for a template: dropped, acquire sent" :
-				"protect policy, no SA for a template: protected packets cannot arrive";
+				"protect policy without a usable SA: dropped, acquire sent" :
+				"protect policy without an SA: nothing can arrive";
 			return;
 		}
 		res->sa[res->nsa++] = sa;

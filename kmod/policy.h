@@ -88,7 +88,7 @@ struct kipsec_spd {
 	struct hlist_head classes[__KIPSEC_DIR_MAX][KIPSEC_SPD_FAMILIES];
 	struct xarray ids;
 	u32 next_id;
-	struct mutex lock;
+	struct mutex lock; /* writers; readers use RCU */
 	u64 seq;
 	unsigned int gen;
 	unsigned int count;
@@ -119,6 +119,20 @@ void kipsec_policy_put(struct kipsec_policy *pol);
 static inline void kipsec_policy_hold(struct kipsec_policy *pol)
 {
 	refcount_inc(&pol->refcnt);
+}
+
+/* Datapath: count a packet that matched @pol, and whether it was dropped. */
+static inline void kipsec_policy_count(struct kipsec_policy *pol, bool drop)
+{
+	struct kipsec_pol_pcpu_stats *s = get_cpu_ptr(pol->stats);
+	unsigned long flags;
+
+	flags = u64_stats_update_begin_irqsave(&s->syncp);
+	u64_stats_inc(&s->hits);
+	if (drop)
+		u64_stats_inc(&s->drops);
+	u64_stats_update_end_irqrestore(&s->syncp, flags);
+	put_cpu_ptr(pol->stats);
 }
 
 int kipsec_sel_check(struct kipsec_sel *sel, struct netlink_ext_ack *extack);

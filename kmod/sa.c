@@ -6,6 +6,7 @@
  * mutex for writers.
  */
 
+#include <linux/bitmap.h>
 #include <linux/in.h>
 #include <linux/jiffies.h>
 #include <linux/random.h>
@@ -50,6 +51,8 @@ static const struct rhashtable_params sa_reqid_params = {
 };
 
 static void sad_gc_work(struct work_struct *work);
+static void sa_lft_work(struct work_struct *work);
+static void sad_unlink(struct kipsec_sad *sad, struct kipsec_sa *sa);
 
 /**
  * kipsec_sad_init() - initialise an empty SAD
@@ -66,6 +69,8 @@ int kipsec_sad_init(struct kipsec_sad *sad)
 	INIT_LIST_HEAD(&sad->larval);
 	INIT_DELAYED_WORK(&sad->gc, sad_gc_work);
 	xa_init_flags(&sad->ids, XA_FLAGS_ALLOC);
+	/* Dumps treat a zero sequence as "not set": start at 1. */
+	sad->gen = 1;
 
 	err = rhashtable_init(&sad->by_id, &sa_id_params);
 	if (err)
@@ -97,6 +102,8 @@ void kipsec_sad_destroy(struct kipsec_sad *sad)
 	cancel_delayed_work_sync(&sad->gc);
 
 	kipsec_sad_flush(sad, 0);
+	/* Lifetime works that were running when flushed: let them finish. */
+	flush_workqueue(kipsec_wq);
 	rhltable_destroy(&sad->by_reqid);
 	rhltable_destroy(&sad->by_dst);
 	rhashtable_destroy(&sad->by_id);
@@ -141,6 +148,14 @@ int kipsec_sa_cfg_check(struct kipsec_sa_cfg *cfg, bool larval,
 	}
 	if (cfg->replay_window > KIPSEC_MAX_REPLAY_WINDOW) {
 		SA_ERR(extack, "KIPSEC_SA_A_REPLAY_WINDOW larger than 4096");
+		return -ERANGE;
+	}
+	if ((cfg->flags & KIPSEC_SA_F_ESN) && !cfg->replay_window && !larval) {
+		SA_ERR(extack, "ESN needs a replay window (KIPSEC_SA_A_REPLAY_WINDOW)");
+		return -EINVAL;
+	}
+	if (cfg->seq_in > kipsec_seq_limit(cfg->flags & KIPSEC_SA_F_ESN)) {
+		SA_ERR(extack, "KIPSEC_SA_A_SEQ_IN above 2^32 - 1 without ESN");
 		return -ERANGE;
 	}
 	if (!(cfg->flags & KIPSEC_SA_F_ESN) && cfg->seq_out > U32_MAX) {
@@ -210,6 +225,8 @@ static void sa_free_work(struct work_struct *work)
 	kipsec_alg_cfg_wipe(&sa->crypt);
 	kipsec_alg_cfg_wipe(&sa->auth);
 	free_percpu(sa->stats);
+	dst_cache_destroy(&sa->dst_cache);
+	kfree(sa->replay);
 	kfree_sensitive(sa);
 }
 
@@ -228,6 +245,20 @@ void kipsec_sa_put(struct kipsec_sa *sa)
 	}
 }
 
+/* Replay state for @window packets, everything up to @seq_in seen. */
+static struct kipsec_replay *sa_replay_alloc(u32 window, bool esn, u64 seq_in)
+{
+	struct kipsec_replay *r;
+
+	r = kzalloc(struct_size(r, bmp, kipsec_replay_blocks(window)),
+		    GFP_KERNEL);
+	if (r && kipsec_replay_init(r, window, esn, seq_in)) {
+		kfree(r);
+		return NULL;
+	}
+	return r;
+}
+
 /**
  * kipsec_sa_create() - build an SA, with its transforms, from a request
  * @cfg: a request that passed kipsec_sa_cfg_check()
@@ -243,11 +274,20 @@ struct kipsec_sa *kipsec_sa_create(const struct kipsec_sa_cfg *cfg,
 	struct kipsec_sa *sa;
 	int cpu, err;
 
-	sa = kzalloc(struct_size(sa, replay_bmp,
-				 BITS_TO_LONGS(cfg->replay_window)),
-		     GFP_KERNEL);
+	sa = kzalloc(sizeof(*sa), GFP_KERNEL);
 	if (!sa)
 		return ERR_PTR(-ENOMEM);
+	/* A larval SA may lack a window: it never receives anything. */
+	sa->replay = sa_replay_alloc(cfg->replay_window,
+				     (cfg->flags & KIPSEC_SA_F_ESN) &&
+				     cfg->replay_window, cfg->seq_in);
+	if (!sa->replay) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+	err = dst_cache_init(&sa->dst_cache, GFP_KERNEL);
+	if (err)
+		goto err_free;
 	sa->stats = alloc_percpu(struct kipsec_sa_pcpu_stats);
 	if (!sa->stats) {
 		err = -ENOMEM;
@@ -275,9 +315,9 @@ struct kipsec_sa *kipsec_sa_create(const struct kipsec_sa_cfg *cfg,
 	sa->hard = cfg->hard;
 	sa->add_time = ktime_get_real_seconds();
 	atomic64_set(&sa->seq_out, cfg->seq_out);
-	sa->seq_in = cfg->seq_in;
 	spin_lock_init(&sa->lock);
 	INIT_LIST_HEAD(&sa->larval_list);
+	INIT_DELAYED_WORK(&sa->lft_work, sa_lft_work);
 	refcount_set(&sa->refcnt, 1);
 
 	if (larval) {
@@ -299,8 +339,99 @@ struct kipsec_sa *kipsec_sa_create(const struct kipsec_sa_cfg *cfg,
 
 err_free:
 	free_percpu(sa->stats);
+	dst_cache_destroy(&sa->dst_cache);
+	kfree(sa->replay);
 	kfree_sensitive(sa);
 	return ERR_PTR(err);
+}
+
+/* Seconds since @sa was added (0 if the clock went backwards). */
+static u64 sa_age(const struct kipsec_sa *sa)
+{
+	time64_t age = ktime_get_real_seconds() - sa->add_time;
+
+	return age > 0 ? age : 0;
+}
+
+static u64 secs_left(u64 limit, u64 age)
+{
+	return limit > age ? limit - age : 0;
+}
+
+/* Seconds until the next time lifetime of @sa, or -1 if none is set. */
+static s64 sa_lft_next(const struct kipsec_sa *sa)
+{
+	u64 age = sa_age(sa), next = U64_MAX;
+	bool any = false;
+
+	if (sa->state == KIPSEC_SA_STATE_VALID && sa->soft.add_secs) {
+		next = secs_left(sa->soft.add_secs, age);
+		any = true;
+	}
+	if (sa->hard.add_secs) {
+		next = min(next, secs_left(sa->hard.add_secs, age));
+		any = true;
+	}
+	if (!any)
+		return -1;
+	return min_t(u64, next, MAX_JIFFY_OFFSET / HZ);
+}
+
+/*
+ * (Re)arm the lifetime timer of a linked SA; a pending timer holds a
+ * reference. Lifetimes since first use are armed by the datapath.
+ */
+static void sa_lft_arm(struct kipsec_sad *sad, struct kipsec_sa *sa)
+{
+	s64 next;
+
+	lockdep_assert_held(&sad->lock);
+
+	next = sa_lft_next(sa);
+	if (next < 0) {
+		if (cancel_delayed_work(&sa->lft_work))
+			kipsec_sa_put(sa);
+		return;
+	}
+	kipsec_sa_hold(sa);
+	/* Already pending: it owns a reference already. */
+	if (mod_delayed_work(kipsec_wq, &sa->lft_work, next * HZ))
+		kipsec_sa_put(sa);
+}
+
+static void sa_lft_work(struct work_struct *work)
+{
+	struct kipsec_sa *sa = container_of(to_delayed_work(work),
+					    struct kipsec_sa, lft_work);
+	struct kipsec_sad *sad = sa->sad;
+	bool soft = false, hard = false;
+	u64 age;
+
+	mutex_lock(&sad->lock);
+	if (sa->state != KIPSEC_SA_STATE_DEAD && !sad->dying) {
+		age = sa_age(sa);
+		if (sa->hard.add_secs && age >= sa->hard.add_secs) {
+			/* The SAD's reference becomes ours. */
+			sad_unlink(sad, sa);
+			hard = true;
+		} else {
+			if (sa->state == KIPSEC_SA_STATE_VALID &&
+			    sa->soft.add_secs && age >= sa->soft.add_secs) {
+				WRITE_ONCE(sa->state, KIPSEC_SA_STATE_DYING);
+				sad->gen++;
+				soft = true;
+			}
+			sa_lft_arm(sad, sa);
+		}
+	}
+	mutex_unlock(&sad->lock);
+
+	if ((soft || hard) && sad->expired)
+		sad->expired(sad, sa, hard);
+	if (hard)
+		kipsec_sa_put(sa);
+	/* The reference this run of the timer held. */
+	kipsec_sa_put(sa);
 }
 
 /* Link @sa into every index; the SAD takes over the caller's reference. */
@@ -311,6 +442,11 @@ static int sad_link(struct kipsec_sad *sad, struct kipsec_sa *sa,
 
 	lockdep_assert_held(&sad->lock);
 
+	if (sad->count >= READ_ONCE(kipsec_max_sas)) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "SA limit of the namespace reached (module parameter max_sas)");
+		return -ENOSPC;
+	}
 	err = rhashtable_lookup_insert_fast(&sad->by_id, &sa->node,
 					    sa_id_params);
 	if (err) {
@@ -331,8 +467,11 @@ static int sad_link(struct kipsec_sad *sad, struct kipsec_sa *sa,
 		goto err_ids;
 
 	sa->add_seq = ++sad->add_seq;
+	sa->sad = sad;
 	sad->count++;
 	sad->gen++;
+	if (sa->state != KIPSEC_SA_STATE_LARVAL)
+		sa_lft_arm(sad, sa);
 	if (sa->state == KIPSEC_SA_STATE_LARVAL) {
 		sa->larval_expires = jiffies + KIPSEC_LARVAL_SECS * HZ;
 		list_add_tail(&sa->larval_list, &sad->larval);
@@ -363,6 +502,9 @@ static void sad_unlink(struct kipsec_sad *sad, struct kipsec_sa *sa)
 	xa_erase(&sad->ids, sa->dump_id);
 	list_del_init(&sa->larval_list);
 	WRITE_ONCE(sa->state, KIPSEC_SA_STATE_DEAD);
+	/* A running timer sees DEAD and drops its own reference. */
+	if (cancel_delayed_work(&sa->lft_work))
+		kipsec_sa_put(sa);
 	sad->count--;
 	sad->gen++;
 }
@@ -393,16 +535,45 @@ int kipsec_sad_add(struct kipsec_sad *sad, struct kipsec_sa *sa,
 #define SA_UPDATE_INPLACE (BIT_ULL(KIPSEC_SA_A_SPI) |			\
 			   BIT_ULL(KIPSEC_SA_A_DST) |			\
 			   BIT_ULL(KIPSEC_SA_A_PROTO) |			\
+			   BIT_ULL(KIPSEC_SA_A_REPLAY_WINDOW) |		\
 			   BIT_ULL(KIPSEC_SA_A_DF) |			\
 			   BIT_ULL(KIPSEC_SA_A_FLAGS) |			\
 			   BIT_ULL(KIPSEC_SA_A_LIFETIME_SOFT) |		\
 			   BIT_ULL(KIPSEC_SA_A_LIFETIME_HARD))
+
+/*
+ * A new window size takes a new bitmap. Sequence numbers below the highest
+ * one seen count as already received: a resize may drop a few reordered
+ * packets, never accept a replay.
+ */
+static int sa_resize_replay(struct kipsec_sa *sa, u32 window)
+{
+	struct kipsec_replay *r, *old;
+	bool esn = sa->flags & KIPSEC_SA_F_ESN;
+
+	if (window == sa->replay_window)
+		return 0;
+	if (esn && !window)
+		return -EINVAL;
+	r = sa_replay_alloc(window, esn, 0);
+	if (!r)
+		return -ENOMEM;
+	spin_lock_bh(&sa->lock);
+	kipsec_replay_init(r, window, esn, kipsec_replay_last(sa->replay));
+	old = sa->replay;
+	sa->replay = r;
+	WRITE_ONCE(sa->replay_window, window);
+	spin_unlock_bh(&sa->lock);
+	kfree(old);
+	return 0;
+}
 
 static int sa_update_inplace(struct kipsec_sad *sad, struct kipsec_sa *sa,
 			     const struct kipsec_sa_cfg *cfg,
 			     struct netlink_ext_ack *extack)
 {
 	u64 other = cfg->present & ~SA_UPDATE_INPLACE;
+	int err;
 
 	/* Resending unchanged identity attributes is harmless. */
 	if (KIPSEC_SA_HAS(cfg, KIPSEC_SA_A_SRC) &&
@@ -414,7 +585,7 @@ static int sa_update_inplace(struct kipsec_sad *sad, struct kipsec_sa *sa,
 		other &= ~BIT_ULL(KIPSEC_SA_A_REQID);
 	if (other) {
 		NL_SET_ERR_MSG_MOD(extack,
-				   "only DF, flags and lifetimes of a live SA can change; add a new SA");
+				   "only the replay window, DF, flags and lifetimes of a live SA can change; add a new SA");
 		return -EOPNOTSUPP;
 	}
 	if (KIPSEC_SA_HAS(cfg, KIPSEC_SA_A_FLAGS) &&
@@ -424,6 +595,15 @@ static int sa_update_inplace(struct kipsec_sad *sad, struct kipsec_sa *sa,
 		return -EOPNOTSUPP;
 	}
 
+	if (KIPSEC_SA_HAS(cfg, KIPSEC_SA_A_REPLAY_WINDOW)) {
+		err = sa_resize_replay(sa, cfg->replay_window);
+		if (err == -EINVAL)
+			NL_SET_ERR_MSG_MOD(extack, "ESN needs a replay window");
+		else if (err)
+			NL_SET_ERR_MSG_MOD(extack, "out of memory resizing the replay window");
+		if (err)
+			return err;
+	}
 	if (KIPSEC_SA_HAS(cfg, KIPSEC_SA_A_DF))
 		WRITE_ONCE(sa->df, cfg->df);
 	if (KIPSEC_SA_HAS(cfg, KIPSEC_SA_A_FLAGS))
@@ -440,6 +620,9 @@ static int sa_update_inplace(struct kipsec_sad *sad, struct kipsec_sa *sa,
 		WRITE_ONCE(sa->hard.add_secs, cfg->hard.add_secs);
 		WRITE_ONCE(sa->hard.use_secs, cfg->hard.use_secs);
 	}
+	if (KIPSEC_SA_HAS(cfg, KIPSEC_SA_A_LIFETIME_SOFT) ||
+	    KIPSEC_SA_HAS(cfg, KIPSEC_SA_A_LIFETIME_HARD))
+		sa_lft_arm(sad, sa);
 	sad->gen++;
 	return 0;
 }
@@ -486,6 +669,8 @@ static int sa_complete_larval(struct kipsec_sad *sad, struct kipsec_sa *old,
 	list_del_init(&old->larval_list);
 	WRITE_ONCE(old->state, KIPSEC_SA_STATE_DEAD);
 	sa->add_seq = ++sad->add_seq;
+	sa->sad = sad;
+	sa_lft_arm(sad, sa);
 	sad->gen++;
 	kipsec_sa_put(old);
 
@@ -512,7 +697,8 @@ err_put:
  * @extack: extended ACK
  *
  * A larval SA becomes a full SA (algorithms mandatory). On a live SA only
- * DF, flags (except ESN) and lifetimes change; keys never change in place.
+ * the replay window, DF, flags (except ESN) and lifetimes change; keys
+ * never change in place.
  *
  * Return: 0 or a negative errno (-ENOENT: no such SA).
  */
@@ -593,6 +779,7 @@ static void sad_gc_work(struct work_struct *work)
 	struct kipsec_sad *sad = container_of(to_delayed_work(work),
 					      struct kipsec_sad, gc);
 	struct kipsec_sa *sa, *tmp;
+	LIST_HEAD(expired);
 
 	mutex_lock(&sad->lock);
 	list_for_each_entry_safe(sa, tmp, &sad->larval, larval_list) {
@@ -603,9 +790,17 @@ static void sad_gc_work(struct work_struct *work)
 			break;
 		}
 		sad_unlink(sad, sa);
-		kipsec_sa_put(sa);
+		/* Unlinked: larval_list is free to carry it to @expired. */
+		list_add_tail(&sa->larval_list, &expired);
 	}
 	mutex_unlock(&sad->lock);
+
+	list_for_each_entry_safe(sa, tmp, &expired, larval_list) {
+		list_del_init(&sa->larval_list);
+		if (sad->expired)
+			sad->expired(sad, sa, true);
+		kipsec_sa_put(sa);
+	}
 }
 
 /**
@@ -641,7 +836,7 @@ int kipsec_sad_getspi(struct kipsec_sad *sad, const struct kipsec_sa_cfg *cfg,
 	mutex_lock(&sad->lock);
 	for (i = 0; i < tries; i++) {
 		sa->id.spi = cpu_to_be32(spi);
-		err = sad_link(sad, sa, NULL);
+		err = sad_link(sad, sa, extack);
 		if (err != -EEXIST)
 			break;
 		if (span < 1024)
@@ -659,8 +854,6 @@ int kipsec_sad_getspi(struct kipsec_sad *sad, const struct kipsec_sa_cfg *cfg,
 		if (err == -EEXIST) {
 			err = -ENOSPC;
 			NL_SET_ERR_MSG_MOD(extack, "no free SPI in the range");
-		} else {
-			NL_SET_ERR_MSG_MOD(extack, "out of memory adding the SA");
 		}
 		kipsec_sa_put(sa);
 	}

@@ -17,8 +17,11 @@
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
+#include <net/dst_cache.h>
+
 #include "crypto.h"
 #include "kipsec.h"
+#include "replay.h"
 
 /**
  * struct kipsec_sa_id - the key of an SA (RFC 4301 4.1)
@@ -68,14 +71,14 @@ struct kipsec_lifetime {
 };
 
 /**
- * struct kipsec_encap - NAT-T encapsulation (RFC 3948)
+ * struct kipsec_encap_cfg - NAT-T encapsulation (RFC 3948)
  * @type: enum kipsec_encap
  * @oaddr_family: family of @oaddr, 0 if none
  * @sport: UDP source port, host order
  * @dport: UDP destination port, host order
  * @oaddr: original address, for the transport mode checksum fix-up
  */
-struct kipsec_encap {
+struct kipsec_encap_cfg {
 	u8 type;
 	u8 oaddr_family;
 	u16 sport;
@@ -149,7 +152,7 @@ struct kipsec_sa_cfg {
 	u64 seq_in;
 	struct kipsec_lifetime soft;
 	struct kipsec_lifetime hard;
-	struct kipsec_encap encap;
+	struct kipsec_encap_cfg encap;
 	struct kipsec_sel sel;
 	struct kipsec_alg_cfg aead;
 	struct kipsec_alg_cfg crypt;
@@ -170,7 +173,8 @@ struct kipsec_sa_cfg {
  * @has_sel: @sel is set
  * @flags: KIPSEC_SA_F_*
  * @reqid: request id
- * @replay_window: anti-replay window in packets (0: no check)
+ * @replay_window: anti-replay window in packets (0: no check); changes
+ *	under @lock
  * @sel: traffic the SA may carry (checked on input)
  * @encap: NAT-T encapsulation
  * @soft: soft lifetime limits (WRITE_ONCE by SA_UPDATE)
@@ -183,15 +187,19 @@ struct kipsec_sa_cfg {
  * @crypto: transforms
  * @seq_out: last outbound sequence number used (lock-free)
  * @lock: protects the inbound replay state
- * @seq_in: highest inbound sequence number seen
+ * @replay: inbound anti-replay state, under @lock; replaced (not resized)
+ *	by SA_UPDATE under @lock
+ * @dst_cache: outer route (tunnel mode), per CPU
  * @stats: per-CPU counters
  * @add_seq: insertion order in the SAD (newest preferred outbound)
  * @dump_id: position in the SAD's dump index
  * @larval_list: FIFO of larval SAs to expire
  * @larval_expires: jiffies when a larval SA is deleted
+ * @sad: the SAD the SA was added to (for its lifetime timer)
+ * @lft_work: fires at the next time lifetime (seconds since add); holds a
+ *	reference while pending
  * @refcnt: references; the SAD holds one while the SA is linked
  * @free_work: frees the SA after a grace period, in process context
- * @replay_bmp: anti-replay bitmap of @replay_window bits (under @lock)
  */
 struct kipsec_sa {
 	struct rhash_head node;
@@ -208,7 +216,7 @@ struct kipsec_sa {
 	u32 reqid;
 	u32 replay_window;
 	struct kipsec_sel sel;
-	struct kipsec_encap encap;
+	struct kipsec_encap_cfg encap;
 	struct kipsec_lifetime soft;
 	struct kipsec_lifetime hard;
 	time64_t add_time;
@@ -218,16 +226,18 @@ struct kipsec_sa {
 	struct kipsec_alg_cfg auth;
 	struct kipsec_sa_crypto crypto;
 	atomic64_t seq_out;
-	spinlock_t lock;
-	u64 seq_in;
+	spinlock_t lock; /* inbound replay state */
+	struct kipsec_replay *replay;
+	struct dst_cache dst_cache;
 	struct kipsec_sa_pcpu_stats __percpu *stats;
 	u64 add_seq;
 	u32 dump_id;
 	struct list_head larval_list;
 	unsigned long larval_expires;
+	struct kipsec_sad *sad;
+	struct delayed_work lft_work;
 	refcount_t refcnt;
 	struct rcu_work free_work;
-	unsigned long replay_bmp[];
 };
 
 /**
@@ -244,6 +254,9 @@ struct kipsec_sa {
  * @gen: generation, bumped on every change (dump consistency)
  * @count: SAs in the SAD
  * @dying: set at teardown: @gc no longer re-arms
+ * @expired: called (process context, no lock held) when an SA reaches a
+ *	soft time limit, and for each SA the SAD deletes by itself (@hard:
+ *	hard time limit, larval SA timed out); may be NULL
  */
 struct kipsec_sad {
 	struct rhashtable by_id;
@@ -253,11 +266,13 @@ struct kipsec_sad {
 	u32 next_dump_id;
 	struct list_head larval;
 	struct delayed_work gc;
-	struct mutex lock;
+	struct mutex lock; /* writers; readers use RCU */
 	u64 add_seq;
 	unsigned int gen;
 	unsigned int count;
 	bool dying;
+	void (*expired)(struct kipsec_sad *sad, struct kipsec_sa *sa,
+			bool hard);
 };
 
 int kipsec_sad_init(struct kipsec_sad *sad);
@@ -280,6 +295,19 @@ static inline bool kipsec_sa_usable(const struct kipsec_sa *sa)
 	u8 state = READ_ONCE(sa->state);
 
 	return state == KIPSEC_SA_STATE_VALID || state == KIPSEC_SA_STATE_DYING;
+}
+
+/* Datapath: add @val to counter @idx of @sa. */
+static inline void kipsec_sa_stats_add(struct kipsec_sa *sa,
+				       enum kipsec_sa_stat idx, u64 val)
+{
+	struct kipsec_sa_pcpu_stats *s = get_cpu_ptr(sa->stats);
+	unsigned long flags;
+
+	flags = u64_stats_update_begin_irqsave(&s->syncp);
+	u64_stats_add(&s->cnt[idx], val);
+	u64_stats_update_end_irqrestore(&s->syncp, flags);
+	put_cpu_ptr(sa->stats);
 }
 
 int kipsec_sad_add(struct kipsec_sad *sad, struct kipsec_sa *sa,

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The packet path: hook functions (input.c, output.c) and what they share.
+ */
+
+#ifndef _KIPSEC_DATAPATH_H
+#define _KIPSEC_DATAPATH_H
+
+#include <linux/netfilter.h>
+#include <linux/skbuff.h>
+
+#include "kipsec.h"
+
+struct kipsec_net;
+
+int kipsec_flow_parse(const struct sk_buff *skb, struct kipsec_flow *flow);
+void kipsec_inflight_put(struct kipsec_net *kn);
+
+unsigned int kipsec_out_hook(void *priv, struct sk_buff *skb,
+			     const struct nf_hook_state *state);
+unsigned int kipsec_in_hook(void *priv, struct sk_buff *skb,
+			    const struct nf_hook_state *state);
+unsigned int kipsec_fwd_hook(void *priv, struct sk_buff *skb,
+			     const struct nf_hook_state *state);
+
+#endif /* _KIPSEC_DATAPATH_H */

@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ESP (RFC 4303) framing on top of an SA's AEAD transform.
+ *
+ * Every transform kipsec uses is an AEAD (rfc4106, rfc4309, rfc4543,
+ * rfc7539esp, authenc, authencesn) with the IPsec calling convention: the
+ * associated data is SPI, [high sequence bits,] sequence number and IV, the
+ * IV is also passed as the request's IV. The SPI/sequence part comes from a
+ * scratch buffer (so ESN's high bits, which are never sent, need no room in
+ * the packet) and the rest straight from the packet, encrypted in place.
+ *
+ * IVs: counter-based modes (GCM, CCM, GMAC, ChaCha20-Poly1305, CTR) send
+ * the 64-bit sequence number, unique per key as RFCs 4106, 4309, 4543,
+ * 7634 and 3686 allow; CBC gets a random IV (RFC 3602).
+ */
+
+#include <crypto/aead.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/random.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+
+#include "compat.h"
+#include "esp.h"
+#include "sa.h"
+
+#define ESP_HLEN	8	/* SPI, sequence number */
+#define ESP_AD_MAX	12	/* SPI, high sequence bits, sequence number */
+#define ESP_IV_MAX	16
+
+/* One allocation per packet: AD scratch, IV copy, request, scatterlist. */
+static void *esp_alloc_tmp(struct crypto_aead *aead, int nsg)
+{
+	size_t len = ESP_AD_MAX + ESP_IV_MAX + crypto_tfm_ctx_alignment();
+
+	len += sizeof(struct aead_request) + crypto_aead_reqsize(aead);
+	len = ALIGN(len, __alignof__(struct scatterlist));
+	len += sizeof(struct scatterlist) * nsg;
+	return kmalloc(len, GFP_ATOMIC);
+}
+
+static u8 *esp_tmp_iv(void *tmp)
+{
+	return (u8 *)tmp + ESP_AD_MAX;
+}
+
+static struct aead_request *esp_tmp_req(void *tmp)
+{
+	return (void *)PTR_ALIGN((u8 *)tmp + ESP_AD_MAX + ESP_IV_MAX,
+				 crypto_tfm_ctx_alignment());
+}
+
+static struct scatterlist *esp_tmp_sg(struct aead_request *req)
+{
+	return (void *)ALIGN((unsigned long)(req + 1) +
+			     crypto_aead_reqsize(crypto_aead_reqtfm(req)),
+			     __alignof__(struct scatterlist));
+}
+
+/* Fills the AD scratch; returns its length. */
+static unsigned int esp_fill_ad(__be32 *ad, __be32 spi, __be32 seq_lo,
+				u64 seq, bool esn)
+{
+	ad[0] = spi;
+	if (!esn) {
+		ad[1] = seq_lo;
+		return 8;
+	}
+	ad[1] = htonl(upper_32_bits(seq));
+	ad[2] = seq_lo;
+	return 12;
+}
+
+/* Padding block: the cipher's, at least 4 bytes (RFC 4303 2.4). */
+static unsigned int esp_block(const struct kipsec_sa *sa)
+{
+	return ALIGN(max_t(unsigned int, sa->crypto.block_bytes, 4), 4);
+}
+
+/**
+ * kipsec_esp_overhead() - bytes ESP adds to a payload, worst case padding
+ * @sa: the SA
+ * @len: payload bytes
+ *
+ * Return: ESP header, IV, padding, trailer and ICV bytes.
+ */
+unsigned int kipsec_esp_overhead(const struct kipsec_sa *sa, unsigned int len)
+{
+	const struct kipsec_sa_crypto *c = &sa->crypto;
+
+	return ESP_HLEN + c->iv_bytes + ALIGN(len + 2, esp_block(sa)) - len +
+	       c->icv_bytes;
+}
+
+static KIPSEC_CRYPTO_DONE(esp_output_cb, data)
+{
+	struct sk_buff *skb = KIPSEC_CRYPTO_DATA(data);
+
+	if (err == -EINPROGRESS)	/* left the backlog; more to come */
+		return;
+	kfree(kipsec_cb(skb)->tmp);
+	kipsec_output_done(skb, err);
+}
+
+/**
+ * kipsec_esp_output() - add ESP to a packet and encrypt it
+ * @skb: the packet, skb->data at its IP header; kipsec_cb(skb)->sa is set
+ * @seq: the sequence number assigned to it
+ * @outer: tunnel mode: the new outer IP header, lengths unset
+ * @outer_len: bytes at @outer, 0 in transport mode
+ *
+ * Transport mode inserts ESP after the IP header (IPv6: after hop-by-hop,
+ * routing and the destination options before routing); tunnel mode puts
+ * the whole packet inside. kipsec_output_done() is then called once,
+ * synchronously or from the crypto completion.
+ *
+ * Return: 0 if the packet was handed on (even to a failing completion),
+ * or a negative errno: the caller still owns @skb.
+ */
+int kipsec_esp_output(struct sk_buff *skb, u64 seq, const void *outer,
+		      unsigned int outer_len)
+{
+	struct kipsec_skb_cb *cb = kipsec_cb(skb);
+	struct kipsec_sa *sa = cb->sa;
+	struct kipsec_sa_crypto *c = &sa->crypto;
+	unsigned int hlen, plen, clen, padlen, tailen, adlen, i;
+	bool esn = sa->flags & KIPSEC_SA_F_ESN;
+	unsigned int ivlen = c->iv_bytes;
+	struct aead_request *req;
+	struct ip_esp_hdr *esph;
+	struct sk_buff *trailer;
+	struct scatterlist *sg;
+	int nfrags, prevoff = -1, err;
+	u8 nexthdr, *tail, *iv;
+	void *tmp;
+
+	if (sa->mode == KIPSEC_MODE_TUNNEL) {
+		hlen = 0;
+		nexthdr = ip_hdr(skb)->version == 4 ? IPPROTO_IPIP :
+						     IPPROTO_IPV6;
+	} else if (ip_hdr(skb)->version == 4) {
+		hlen = ip_hdrlen(skb);
+		nexthdr = ip_hdr(skb)->protocol;
+	} else {
+		u8 *prevhdr;
+
+		err = ip6_find_1stfragopt(skb, &prevhdr);
+		if (err < 0)
+			return err;
+		hlen = err;
+		nexthdr = *prevhdr;
+		prevoff = prevhdr - skb_network_header(skb);
+	}
+	if (skb->len < hlen)
+		return -EINVAL;
+
+	plen = skb->len - hlen;
+	clen = ALIGN(plen + 2, esp_block(sa));
+	padlen = clen - plen - 2;
+	tailen = padlen + 2 + c->icv_bytes;
+
+	nfrags = skb_cow_data(skb, tailen, &trailer);
+	if (nfrags < 0)
+		return nfrags;
+	err = skb_cow_head(skb, outer_len + ESP_HLEN + ivlen + LL_MAX_HEADER);
+	if (err)
+		return err;
+	tmp = esp_alloc_tmp(c->aead, nfrags + 1);
+	if (!tmp)
+		return -ENOMEM;
+
+	tail = pskb_put(skb, trailer, tailen);
+	for (i = 0; i < padlen; i++)
+		tail[i] = i + 1;
+	tail[padlen] = padlen;
+	tail[padlen + 1] = nexthdr;
+
+	skb_push(skb, ESP_HLEN + ivlen);
+	if (hlen)
+		memmove(skb->data, skb->data + ESP_HLEN + ivlen, hlen);
+	skb_reset_network_header(skb);
+	if (hlen && prevoff < 0)
+		ip_hdr(skb)->protocol = IPPROTO_ESP;
+	else if (hlen)
+		skb->data[prevoff] = IPPROTO_ESP;
+	esph = (struct ip_esp_hdr *)(skb->data + hlen);
+	esph->spi = sa->id.spi;
+	esph->seq_no = htonl(lower_32_bits(seq));
+
+	iv = esp_tmp_iv(tmp);
+	if (ivlen) {
+		if (c->block_bytes > 4) {
+			get_random_bytes(iv, ivlen);
+		} else {
+			__be64 s = cpu_to_be64(seq);
+
+			memset(iv, 0, ivlen);
+			memcpy(iv + ivlen - sizeof(s), &s, sizeof(s));
+		}
+		memcpy(esph->enc_data, iv, ivlen);
+	}
+	adlen = esp_fill_ad(tmp, esph->spi, esph->seq_no, seq, esn);
+
+	req = esp_tmp_req(tmp);
+	aead_request_set_tfm(req, c->aead);
+	sg = esp_tmp_sg(req);
+	sg_init_table(sg, nfrags + 1);
+	sg_set_buf(sg, tmp, adlen);
+	err = skb_to_sgvec(skb, sg + 1, hlen + ESP_HLEN,
+			   ivlen + clen + c->icv_bytes);
+	if (unlikely(err < 0)) {
+		kfree(tmp);
+		return err;
+	}
+
+	if (outer_len) {
+		memcpy(skb_push(skb, outer_len), outer, outer_len);
+		skb_reset_network_header(skb);
+	}
+
+	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG,
+				  esp_output_cb, skb);
+	aead_request_set_crypt(req, sg, sg, clen, iv);
+	aead_request_set_ad(req, adlen + ivlen);
+	cb->tmp = tmp;
+
+	err = crypto_aead_encrypt(req);
+	if (err == -EINPROGRESS || err == -EBUSY)
+		return 0;
+	kfree(tmp);
+	kipsec_output_done(skb, err);
+	return 0;
+}
+
+static KIPSEC_CRYPTO_DONE(esp_input_cb, data)
+{
+	struct sk_buff *skb = KIPSEC_CRYPTO_DATA(data);
+
+	if (err == -EINPROGRESS)
+		return;
+	kfree(kipsec_cb(skb)->tmp);
+	kipsec_input_done(skb, err);
+}
+
+/**
+ * kipsec_esp_input() - verify and decrypt an ESP packet in place
+ * @skb: the packet, skb->data at the outer IP header; kipsec_cb(skb) has
+ *	@sa, @esp_off and @seq (from the replay check) set
+ *
+ * kipsec_input_done() is called once, synchronously or from the crypto
+ * completion, with -EBADMSG if the ICV did not verify.
+ *
+ * Return: 0 if the packet was handed on, or a negative errno (-EINVAL:
+ * truncated): the caller still owns @skb.
+ */
+int kipsec_esp_input(struct sk_buff *skb)
+{
+	struct kipsec_skb_cb *cb = kipsec_cb(skb);
+	struct kipsec_sa *sa = cb->sa;
+	struct kipsec_sa_crypto *c = &sa->crypto;
+	unsigned int ivlen = c->iv_bytes, off = cb->esp_off;
+	bool esn = sa->flags & KIPSEC_SA_F_ESN;
+	struct aead_request *req;
+	struct ip_esp_hdr *esph;
+	struct sk_buff *trailer;
+	struct scatterlist *sg;
+	unsigned int adlen;
+	int elen, nfrags, err;
+	void *tmp;
+
+	elen = skb->len - off - ESP_HLEN - ivlen - c->icv_bytes;
+	if (elen < 2 || elen % esp_block(sa))
+		return -EINVAL;
+	if (!pskb_may_pull(skb, off + ESP_HLEN + ivlen))
+		return -EINVAL;
+
+	nfrags = skb_cow_data(skb, 0, &trailer);
+	if (nfrags < 0)
+		return nfrags;
+	tmp = esp_alloc_tmp(c->aead, nfrags + 1);
+	if (!tmp)
+		return -ENOMEM;
+
+	esph = (struct ip_esp_hdr *)(skb->data + off);
+	adlen = esp_fill_ad(tmp, esph->spi, esph->seq_no, cb->seq, esn);
+	memcpy(esp_tmp_iv(tmp), esph->enc_data, ivlen);
+
+	req = esp_tmp_req(tmp);
+	aead_request_set_tfm(req, c->aead);
+	sg = esp_tmp_sg(req);
+	sg_init_table(sg, nfrags + 1);
+	sg_set_buf(sg, tmp, adlen);
+	err = skb_to_sgvec(skb, sg + 1, off + ESP_HLEN,
+			   ivlen + elen + c->icv_bytes);
+	if (unlikely(err < 0)) {
+		kfree(tmp);
+		return err;
+	}
+
+	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG,
+				  esp_input_cb, skb);
+	aead_request_set_crypt(req, sg, sg, elen + c->icv_bytes,
+			       esp_tmp_iv(tmp));
+	aead_request_set_ad(req, adlen + ivlen);
+	cb->tmp = tmp;
+
+	err = crypto_aead_decrypt(req);
+	if (err == -EINPROGRESS || err == -EBUSY)
+		return 0;
+	kfree(tmp);
+	kipsec_input_done(skb, err);
+	return 0;
+}
+
+/**
+ * kipsec_esp_strip() - remove the ESP trailer of a decrypted packet
+ * @skb: the packet as kipsec_esp_input() left it
+ *
+ * Checks the pad length and the padding content (1, 2, 3, ... as
+ * RFC 4303 2.4 says the receiver SHOULD), trims padding, trailer and ICV,
+ * and pulls the outer headers up to the payload in tunnel mode, or moves
+ * the IP header up to it in transport mode (the caller rewrites the
+ * protocol and lengths). ESP header and IV are gone afterwards.
+ *
+ * Return: the next header, or -EBADMSG for bad padding.
+ */
+int kipsec_esp_strip(struct sk_buff *skb)
+{
+	struct kipsec_skb_cb *cb = kipsec_cb(skb);
+	struct kipsec_sa *sa = cb->sa;
+	unsigned int ivlen = sa->crypto.iv_bytes;
+	unsigned int icv = sa->crypto.icv_bytes;
+	unsigned int hlen = cb->esp_off;
+	unsigned int start = hlen + ESP_HLEN + ivlen;
+	u8 trl[2], pad[256];
+	unsigned int i, tlen;
+
+	if (skb_copy_bits(skb, skb->len - icv - 2, trl, 2))
+		return -EBADMSG;
+	tlen = trl[0] + 2 + icv;
+	if (skb->len < start + tlen)
+		return -EBADMSG;
+	if (trl[0]) {
+		if (skb_copy_bits(skb, skb->len - tlen, pad, trl[0]))
+			return -EBADMSG;
+		for (i = 0; i < trl[0]; i++)
+			if (pad[i] != (u8)(i + 1))
+				return -EBADMSG;
+	}
+	if (pskb_trim(skb, skb->len - tlen))
+		return -EBADMSG;
+
+	if (sa->mode == KIPSEC_MODE_TUNNEL) {
+		__skb_pull(skb, start);
+	} else {
+		memmove(skb->data + ESP_HLEN + ivlen, skb->data, hlen);
+		__skb_pull(skb, ESP_HLEN + ivlen);
+	}
+	skb_reset_network_header(skb);
+	return trl[1];
+}

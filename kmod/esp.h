@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ESP (RFC 4303) on top of an SA's AEAD: framing, padding, sequence
+ * numbers in the associated data, one completion for sync and async crypto.
+ */
+
+#ifndef _KIPSEC_ESP_H
+#define _KIPSEC_ESP_H
+
+#include <linux/skbuff.h>
+#include <linux/types.h>
+
+struct kipsec_sa;
+struct net;
+struct net_device;
+
+/**
+ * struct kipsec_skb_cb - kipsec's state of a stolen packet, in skb->cb
+ * @sa: the SA (one reference held)
+ * @net: outbound: the namespace (kept alive by the in-flight count)
+ * @dev: inbound: kipsec0 (one reference held), in the namespace
+ * @tmp: crypto request allocation
+ * @seq: inbound: the inferred 64-bit sequence number
+ * @len: bytes counted for the SA (inner packet)
+ * @esp_off: inbound: offset of the ESP header from the network header
+ * @nh_off: inbound transport mode: offset of the byte that says ESP
+ * @family: inbound: family of the outer header
+ */
+struct kipsec_skb_cb {
+	struct kipsec_sa *sa;
+	union {
+		struct net *net;
+		struct net_device *dev;
+	};
+	void *tmp;
+	u64 seq;
+	u32 len;
+	u16 esp_off;
+	u16 nh_off;
+	u8 family;
+};
+
+static inline struct kipsec_skb_cb *kipsec_cb(struct sk_buff *skb)
+{
+	BUILD_BUG_ON(sizeof(struct kipsec_skb_cb) > sizeof(skb->cb));
+	return (struct kipsec_skb_cb *)skb->cb;
+}
+
+int kipsec_esp_output(struct sk_buff *skb, u64 seq, const void *outer,
+		      unsigned int outer_len);
+int kipsec_esp_input(struct sk_buff *skb);
+int kipsec_esp_strip(struct sk_buff *skb);
+unsigned int kipsec_esp_overhead(const struct kipsec_sa *sa,
+				 unsigned int len);
+
+/* Completions, called once per packet whether crypto ran sync or async. */
+void kipsec_output_done(struct sk_buff *skb, int err);
+void kipsec_input_done(struct sk_buff *skb, int err);
+
+#endif /* _KIPSEC_ESP_H */

@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Inbound: the LOCAL_IN hook takes ESP addressed to this host, checks the
+ * replay window, decrypts, runs the RFC 4301 5.2 checks and re-injects the
+ * inner packet on kipsec0. The same hook (and a FORWARD hook) drops
+ * cleartext that a PROTECT policy says must arrive protected.
+ */
+
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/netdevice.h>
+#include <linux/netfilter.h>
+#include <linux/skbuff.h>
+#include <net/addrconf.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/route.h>
+
+#include "compat.h"
+#include "datapath.h"
+#include "device.h"
+#include "esp.h"
+#include "netns.h"
+
+static void in_drop(struct kipsec_net *kn, struct kipsec_sa *sa,
+		    struct sk_buff *skb, enum kipsec_stat stat,
+		    enum kipsec_sa_stat sa_stat)
+{
+	kipsec_stats_inc(kn->stats, stat);
+	if (sa && sa_stat < __KIPSEC_SA_STAT_MAX)
+		kipsec_sa_stats_add(sa, sa_stat, 1);
+	kfree_skb(skb);
+}
+
+/* Is the inner destination this host (IN policy) or elsewhere (FWD)? */
+static bool in_is_local(struct net *net, const struct kipsec_flow *flow)
+{
+	if (flow->family == AF_INET) {
+		unsigned int type = inet_addr_type(net, flow->daddr.a4);
+
+		return type == RTN_LOCAL || type == RTN_BROADCAST ||
+		       type == RTN_MULTICAST;
+	}
+	return ipv6_addr_is_multicast(&flow->daddr.in6) ||
+	       ipv6_chk_addr(net, &flow->daddr.in6, NULL, 0);
+}
+
+static bool tmpl_accepts(const struct kipsec_tmpl *t,
+			 const struct kipsec_sa *sa)
+{
+	if (t->proto != sa->id.proto || t->mode != sa->mode)
+		return false;
+	if ((t->reqid && t->reqid != sa->reqid) ||
+	    (t->spi && t->spi != sa->id.spi))
+		return false;
+	if (sa->mode != KIPSEC_MODE_TUNNEL || !t->family)
+		return true;
+	if (t->family != sa->id.family)
+		return false;
+	if (!kipsec_addr_any(&t->saddr) &&
+	    !kipsec_addr_equal(&t->saddr, &sa->saddr))
+		return false;
+	return kipsec_addr_any(&t->daddr) ||
+	       kipsec_addr_equal(&t->daddr, &sa->id.daddr);
+}
+
+/*
+ * RFC 4301 5.2: the inner packet must fit the SA's selectors and an IN
+ * (local) or FWD policy that requires this SA. Without a PROTECT policy,
+ * transport mode is accepted where the policy lets cleartext in, tunnel
+ * mode never (as the native stack does).
+ */
+static bool in_policy_ok(struct kipsec_net *kn, struct kipsec_sa *sa,
+			 const struct kipsec_flow *flow)
+{
+	u8 dir = in_is_local(kn->net, flow) ? KIPSEC_DIR_IN : KIPSEC_DIR_FWD;
+	struct kipsec_policy *pol;
+	bool ok = false;
+	unsigned int i;
+	u8 action;
+
+	if (sa->has_sel && !kipsec_sel_match(&sa->sel, flow))
+		return false;
+
+	rcu_read_lock();
+	pol = kipsec_policy_lookup_rcu(&kn->spd, dir, flow);
+	action = pol ? pol->action : READ_ONCE(kn->default_action[dir]);
+	if (action == KIPSEC_ACTION_PROTECT) {
+		for (i = 0; i < pol->ntmpls && !ok; i++)
+			ok = tmpl_accepts(&pol->tmpls[i], sa);
+	} else if (action == KIPSEC_ACTION_BYPASS) {
+		ok = sa->mode == KIPSEC_MODE_TRANSPORT;
+	}
+	if (pol)
+		kipsec_policy_count(pol, !ok);
+	rcu_read_unlock();
+	return ok;
+}
+
+/**
+ * kipsec_input_done() - finish an inbound ESP packet after decryption
+ * @skb: the packet; kipsec_cb(skb) as kipsec_in_hook() set it
+ * @err: the crypto result (-EBADMSG: bad ICV)
+ *
+ * Called once per packet from the sync or async crypto path. Advances the
+ * replay window, removes ESP, checks the inner packet against the SA and
+ * the policy, and re-injects it on kipsec0. Drops the references the
+ * request held (SA, kipsec0, in-flight count).
+ */
+void kipsec_input_done(struct sk_buff *skb, int err)
+{
+	struct kipsec_skb_cb *cb = kipsec_cb(skb);
+	struct kipsec_net *kn = kipsec_pernet(dev_net(cb->dev));
+	struct net_device *dev = cb->dev;
+	struct kipsec_sa *sa = cb->sa;
+	struct kipsec_flow flow;
+	int nexthdr;
+
+	if (unlikely(err)) {
+		if (err == -EBADMSG)
+			in_drop(kn, sa, skb, KIPSEC_STAT_IN_AUTH_FAIL,
+				KIPSEC_SA_STAT_IN_AUTH_FAIL);
+		else
+			in_drop(kn, sa, skb, KIPSEC_STAT_IN_CRYPTO_ERROR,
+				__KIPSEC_SA_STAT_MAX);
+		goto out;
+	}
+
+	spin_lock_bh(&sa->lock);
+	err = kipsec_replay_advance(sa->replay, cb->seq);
+	spin_unlock_bh(&sa->lock);
+	if (err) {
+		in_drop(kn, sa, skb, KIPSEC_STAT_IN_REPLAY,
+			KIPSEC_SA_STAT_IN_REPLAY);
+		goto out;
+	}
+
+	nexthdr = kipsec_esp_strip(skb);
+	if (nexthdr < 0) {
+		in_drop(kn, sa, skb, KIPSEC_STAT_IN_BAD_PAD,
+			KIPSEC_SA_STAT_IN_BAD_PAD);
+		goto out;
+	}
+
+	if (sa->mode == KIPSEC_MODE_TUNNEL) {
+		u8 ver = nexthdr == IPPROTO_IPIP ? 4 :
+			 nexthdr == IPPROTO_IPV6 ? 6 : 0;
+
+		if (!ver || !pskb_may_pull(skb, ver == 4 ?
+					   sizeof(struct iphdr) :
+					   sizeof(struct ipv6hdr)) ||
+		    ip_hdr(skb)->version != ver) {
+			in_drop(kn, sa, skb, KIPSEC_STAT_IN_BAD_NEXTHDR,
+				KIPSEC_SA_STAT_IN_BAD_NEXTHDR);
+			goto out;
+		}
+	} else if (cb->family == AF_INET) {
+		struct iphdr *iph = ip_hdr(skb);
+
+		iph->protocol = nexthdr;
+		iph->tot_len = htons(skb->len);
+		ip_send_check(iph);
+	} else {
+		skb->data[cb->nh_off] = nexthdr;
+		ipv6_hdr(skb)->payload_len =
+			htons(skb->len - sizeof(struct ipv6hdr));
+	}
+
+	if (kipsec_flow_parse(skb, &flow)) {
+		in_drop(kn, sa, skb, KIPSEC_STAT_IN_TRUNCATED,
+			__KIPSEC_SA_STAT_MAX);
+		goto out;
+	}
+	if (!in_policy_ok(kn, sa, &flow)) {
+		in_drop(kn, sa, skb, KIPSEC_STAT_IN_POLICY_MISMATCH,
+			KIPSEC_SA_STAT_IN_POLICY_MISMATCH);
+		goto out;
+	}
+
+	kipsec_sa_stats_add(sa, KIPSEC_SA_STAT_IN_PACKETS, 1);
+	kipsec_sa_stats_add(sa, KIPSEC_SA_STAT_IN_BYTES, skb->len);
+	kipsec_stats_inc(kn->stats, KIPSEC_STAT_IN_PACKETS);
+	kipsec_stats_add(kn->stats, KIPSEC_STAT_IN_BYTES, skb->len);
+	if (unlikely(!READ_ONCE(sa->use_time)))
+		WRITE_ONCE(sa->use_time, ktime_get_real_seconds());
+
+	nf_reset_ct(skb);
+	skb_dst_drop(skb);
+	skb->ip_summed = CHECKSUM_NONE;
+	kipsec_dev_rx(dev, skb);
+out:
+	dev_put(dev);
+	kipsec_sa_put(sa);
+	kipsec_inflight_put(kn);
+}
+
+/* Offset of ESP in an IPv6 packet, and of the byte that names it. */
+static int in_find_esp6(struct sk_buff *skb, u16 *nh_off)
+{
+	unsigned int off = sizeof(struct ipv6hdr);
+	unsigned int nhoff = offsetof(struct ipv6hdr, nexthdr);
+	u8 nexthdr = ipv6_hdr(skb)->nexthdr;
+
+	while (nexthdr != IPPROTO_ESP) {
+		struct ipv6_opt_hdr _hdr;
+		const struct ipv6_opt_hdr *hdr;
+
+		if (nexthdr != NEXTHDR_HOP && nexthdr != NEXTHDR_ROUTING &&
+		    nexthdr != NEXTHDR_DEST)
+			return -ENOENT;
+		hdr = skb_header_pointer(skb, off, sizeof(_hdr), &_hdr);
+		if (!hdr)
+			return -ENOENT;
+		nhoff = off;
+		off += ipv6_optlen(hdr);
+		nexthdr = hdr->nexthdr;
+	}
+	*nh_off = nhoff;
+	return off;
+}
+
+static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
+			   unsigned int off, u16 nh_off, u16 family)
+{
+	union kipsec_addr daddr = {};
+	struct kipsec_skb_cb *cb;
+	struct ip_esp_hdr *esph;
+	struct kipsec_sa *sa;
+	u64 seq;
+	int err;
+
+	if (!pskb_may_pull(skb, off + sizeof(*esph))) {
+		kipsec_stats_inc(kn->stats, KIPSEC_STAT_IN_TRUNCATED);
+		return NF_DROP;
+	}
+	esph = (struct ip_esp_hdr *)(skb->data + off);
+	if (family == AF_INET)
+		daddr.a4 = ip_hdr(skb)->daddr;
+	else
+		daddr.in6 = ipv6_hdr(skb)->daddr;
+
+	rcu_read_lock();
+	sa = kipsec_sa_lookup_rcu(&kn->sad, esph->spi, &daddr, family,
+				  IPPROTO_ESP);
+	if (sa && !refcount_inc_not_zero(&sa->refcnt))
+		sa = NULL;
+	rcu_read_unlock();
+	if (!sa) {
+		kipsec_stats_inc(kn->stats, KIPSEC_STAT_IN_NO_SA);
+		return NF_DROP;
+	}
+	if (!kipsec_sa_usable(sa)) {
+		kipsec_stats_inc(kn->stats, KIPSEC_STAT_IN_SA_INVALID);
+		kipsec_sa_put(sa);
+		return NF_DROP;
+	}
+
+	spin_lock_bh(&sa->lock);
+	err = kipsec_replay_check(sa->replay, esph->seq_no, &seq);
+	spin_unlock_bh(&sa->lock);
+	if (err) {
+		in_drop(kn, sa, skb, KIPSEC_STAT_IN_REPLAY,
+			KIPSEC_SA_STAT_IN_REPLAY);
+		kipsec_sa_put(sa);
+		return NF_STOLEN;
+	}
+
+	cb = kipsec_cb(skb);
+	memset(cb, 0, sizeof(*cb));
+	cb->sa = sa;
+	cb->dev = kn->dev;
+	cb->seq = seq;
+	cb->esp_off = off;
+	cb->nh_off = nh_off;
+	cb->family = family;
+	dev_hold(cb->dev);
+	atomic_inc(&kn->inflight);
+
+	err = kipsec_esp_input(skb);
+	if (err) {
+		in_drop(kn, sa, skb, err == -ENOMEM ? KIPSEC_STAT_IN_NOMEM :
+			KIPSEC_STAT_IN_TRUNCATED, __KIPSEC_SA_STAT_MAX);
+		dev_put(kn->dev);
+		kipsec_sa_put(sa);
+		kipsec_inflight_put(kn);
+	}
+	return NF_STOLEN;
+}
+
+/* Cleartext that a PROTECT policy wants protected, or a DISCARD policy. */
+static unsigned int in_cleartext(struct kipsec_net *kn, struct sk_buff *skb,
+				 u8 dir)
+{
+	struct kipsec_policy *pol;
+	struct kipsec_flow flow;
+	unsigned int i, verdict = NF_ACCEPT;
+	u8 action;
+
+	if (kipsec_flow_parse(skb, &flow))
+		return NF_ACCEPT;
+	if (flow.proto == IPPROTO_ESP || flow.proto == IPPROTO_AH)
+		return NF_ACCEPT;
+
+	rcu_read_lock();
+	pol = kipsec_policy_lookup_rcu(&kn->spd, dir, &flow);
+	action = pol ? pol->action : READ_ONCE(kn->default_action[dir]);
+	if (action == KIPSEC_ACTION_DISCARD) {
+		kipsec_stats_inc(kn->stats, KIPSEC_STAT_IN_POLICY_DISCARD);
+		verdict = NF_DROP;
+	} else if (action == KIPSEC_ACTION_PROTECT) {
+		/* Optional (USE) templates let cleartext in. */
+		for (i = 0; i < pol->ntmpls; i++)
+			if (pol->tmpls[i].level != KIPSEC_LEVEL_USE)
+				break;
+		if (i < pol->ntmpls) {
+			kipsec_stats_inc(kn->stats, KIPSEC_STAT_IN_CLEARTEXT);
+			verdict = NF_DROP;
+		}
+	}
+	if (pol)
+		kipsec_policy_count(pol, verdict == NF_DROP);
+	rcu_read_unlock();
+	return verdict;
+}
+
+/**
+ * kipsec_in_hook() - LOCAL_IN: take ESP, drop unprotected cleartext
+ * @priv: unused
+ * @skb: the packet, skb->data at its IP header
+ * @state: hook state
+ *
+ * Packets received on kipsec0 were decrypted and checked already.
+ *
+ * Return: NF_STOLEN for ESP (consumed), NF_DROP or NF_ACCEPT.
+ */
+unsigned int kipsec_in_hook(void *priv, struct sk_buff *skb,
+			    const struct nf_hook_state *state)
+{
+	struct kipsec_net *kn = kipsec_pernet(state->net);
+	u16 nh_off = 0;
+	int off;
+
+	kipsec_stats_inc(kn->stats, KIPSEC_STAT_HOOK_IN);
+	if (kipsec_dev_is(skb->dev))
+		return NF_ACCEPT;
+	if (unlikely(skb_network_offset(skb)))
+		return in_cleartext(kn, skb, KIPSEC_DIR_IN);
+
+	if (state->pf == NFPROTO_IPV4) {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		if (iph->protocol == IPPROTO_ESP &&
+		    !(iph->frag_off & htons(IP_MF | IP_OFFSET)))
+			return in_esp(kn, skb, ip_hdrlen(skb),
+				      offsetof(struct iphdr, protocol),
+				      AF_INET);
+	} else {
+		off = in_find_esp6(skb, &nh_off);
+		if (off > 0)
+			return in_esp(kn, skb, off, nh_off, AF_INET6);
+	}
+	return in_cleartext(kn, skb, KIPSEC_DIR_IN);
+}
+
+/**
+ * kipsec_fwd_hook() - FORWARD: drop cleartext a FWD policy wants protected
+ * @priv: unused
+ * @skb: the packet
+ * @state: hook state
+ *
+ * Return: NF_DROP or NF_ACCEPT.
+ */
+unsigned int kipsec_fwd_hook(void *priv, struct sk_buff *skb,
+			     const struct nf_hook_state *state)
+{
+	if (state->in && kipsec_dev_is(state->in))
+		return NF_ACCEPT;
+	return in_cleartext(kipsec_pernet(state->net), skb, KIPSEC_DIR_FWD);
+}

@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Outbound: the POST_ROUTING hook. SPD lookup, SA selection, conntrack
+ * confirmation, GSO, transport/tunnel encapsulation and sending the result
+ * with ip_local_out() / ip6_local_out().
+ */
+
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/netfilter.h>
+#include <linux/skbuff.h>
+#include <net/dsfield.h>
+#include <net/dst_cache.h>
+#include <net/inet_ecn.h>
+#include <net/ip.h>
+#include <net/ip6_route.h>
+#include <net/ipv6.h>
+#include <net/route.h>
+#include <net/xfrm.h>
+
+#include "compat.h"
+#include "datapath.h"
+#include "esp.h"
+#include "netlink.h"
+#include "netns.h"
+
+/**
+ * kipsec_flow_parse() - the SPD tuple of an IP packet
+ * @skb: the packet, network header set
+ * @flow: filled in
+ *
+ * Ports and ICMP type/code are read when present in the first fragment;
+ * later fragments are KIPSEC_FLOW_F_OPAQUE.
+ *
+ * Return: 0, or -EINVAL for a packet too short to hold its IP header.
+ */
+int kipsec_flow_parse(const struct sk_buff *skb, struct kipsec_flow *flow)
+{
+	unsigned int nhoff = skb_network_offset(skb);
+	u8 buf[4];
+	int off;
+
+	memset(flow, 0, sizeof(*flow));
+	if (ip_hdr(skb)->version == 4) {
+		const struct iphdr *iph;
+		struct iphdr _iph;
+
+		iph = skb_header_pointer(skb, nhoff, sizeof(_iph), &_iph);
+		if (!iph || iph->ihl < 5)
+			return -EINVAL;
+		flow->family = AF_INET;
+		flow->saddr.a4 = iph->saddr;
+		flow->daddr.a4 = iph->daddr;
+		flow->proto = iph->protocol;
+		if (iph->frag_off & htons(IP_OFFSET)) {
+			flow->flags |= KIPSEC_FLOW_F_OPAQUE;
+			return 0;
+		}
+		off = nhoff + iph->ihl * 4;
+	} else {
+		const struct ipv6hdr *ip6h;
+		struct ipv6hdr _ip6h;
+		__be16 frag_off = 0;
+		u8 nexthdr;
+
+		ip6h = skb_header_pointer(skb, nhoff, sizeof(_ip6h), &_ip6h);
+		if (!ip6h)
+			return -EINVAL;
+		flow->family = AF_INET6;
+		flow->saddr.in6 = ip6h->saddr;
+		flow->daddr.in6 = ip6h->daddr;
+		nexthdr = ip6h->nexthdr;
+		off = ipv6_skip_exthdr(skb, nhoff + sizeof(*ip6h), &nexthdr,
+				       &frag_off);
+		flow->proto = nexthdr;
+		if (off < 0 || (frag_off & htons(IP6_OFFSET))) {
+			flow->flags |= KIPSEC_FLOW_F_OPAQUE;
+			return 0;
+		}
+	}
+
+	if (kipsec_proto_has_ports(flow->proto) ||
+	    kipsec_proto_is_icmp(flow->family, flow->proto)) {
+		if (skb_copy_bits(skb, off, buf, sizeof(buf))) {
+			flow->flags |= KIPSEC_FLOW_F_OPAQUE;
+			return 0;
+		}
+		if (kipsec_proto_has_ports(flow->proto)) {
+			flow->sport = get_unaligned_be16(buf);
+			flow->dport = get_unaligned_be16(buf + 2);
+		} else {
+			flow->icmp_type = buf[0];
+			flow->icmp_code = buf[1];
+		}
+	}
+	return 0;
+}
+
+/* The per-namespace count of packets inside crypto; exit waits for zero. */
+void kipsec_inflight_put(struct kipsec_net *kn)
+{
+	if (atomic_dec_and_test(&kn->inflight))
+		wake_up_var(&kn->inflight);
+}
+
+static void out_drop(struct kipsec_net *kn, struct kipsec_sa *sa,
+		     struct sk_buff *skb, enum kipsec_stat stat,
+		     enum kipsec_sa_stat sa_stat)
+{
+	kipsec_stats_inc(kn->stats, stat);
+	if (sa && sa_stat < __KIPSEC_SA_STAT_MAX)
+		kipsec_sa_stats_add(sa, sa_stat, 1);
+	kfree_skb(skb);
+}
+
+/* Outer route of a tunnel-mode SA, from its per-CPU cache. */
+static struct dst_entry *out_route(struct net *net, struct kipsec_sa *sa,
+				   struct sk_buff *skb)
+{
+	struct dst_entry *dst;
+
+	local_bh_disable();
+	if (sa->id.family == AF_INET) {
+		struct flowi4 fl4 = {
+			.daddr = sa->id.daddr.a4,
+			.saddr = sa->saddr.a4,
+			.flowi4_proto = IPPROTO_ESP,
+			.flowi4_mark = skb->mark,
+		};
+		struct rtable *rt;
+		__be32 saddr;
+
+		rt = dst_cache_get_ip4(&sa->dst_cache, &saddr);
+		if (rt) {
+			dst = &rt->dst;
+			goto out;
+		}
+		rt = ip_route_output_key(net, &fl4);
+		if (IS_ERR(rt)) {
+			dst = ERR_CAST(rt);
+			goto out;
+		}
+		dst = &rt->dst;
+		dst_cache_set_ip4(&sa->dst_cache, dst, fl4.saddr);
+	} else {
+		struct flowi6 fl6 = {
+			.daddr = sa->id.daddr.in6,
+			.saddr = sa->saddr.in6,
+			.flowi6_proto = IPPROTO_ESP,
+			.flowi6_mark = skb->mark,
+		};
+		struct in6_addr saddr;
+
+		dst = dst_cache_get_ip6(&sa->dst_cache, &saddr);
+		if (dst)
+			goto out;
+		dst = ip6_dst_lookup_flow(net, NULL, &fl6, NULL);
+		if (IS_ERR(dst))
+			goto out;
+		dst_cache_set_ip6(&sa->dst_cache, dst, &fl6.saddr);
+	}
+out:
+	local_bh_enable();
+	return dst;
+}
+
+/* Builds the outer header of a tunnel-mode packet; returns its length. */
+static unsigned int out_outer(struct kipsec_sa *sa, struct sk_buff *skb,
+			      struct dst_entry *dst, void *outer)
+{
+	u8 df = READ_ONCE(sa->df), dsfield, tos = 0;
+	bool inner_df;
+
+	if (ip_hdr(skb)->version == 4) {
+		dsfield = ipv4_get_dsfield(ip_hdr(skb));
+		inner_df = ip_hdr(skb)->frag_off & htons(IP_DF);
+	} else {
+		dsfield = ipv6_get_dsfield(ipv6_hdr(skb));
+		inner_df = true;
+	}
+	if (!(sa->flags & KIPSEC_SA_F_NO_DSCP_COPY))
+		tos |= dsfield & ~INET_ECN_MASK;
+	/* RFC 6040 normal mode: the outer ECN field is the inner one. */
+	if (!(sa->flags & KIPSEC_SA_F_NO_ECN))
+		tos |= dsfield & INET_ECN_MASK;
+
+	if (sa->id.family == AF_INET) {
+		struct iphdr *iph = outer;
+
+		memset(iph, 0, sizeof(*iph));
+		iph->version = 4;
+		iph->ihl = 5;
+		iph->tos = tos;
+		if (df == KIPSEC_DF_SET || (df == KIPSEC_DF_COPY && inner_df))
+			iph->frag_off = htons(IP_DF);
+		iph->ttl = ip4_dst_hoplimit(dst);
+		iph->protocol = IPPROTO_ESP;
+		iph->saddr = sa->saddr.a4;
+		iph->daddr = sa->id.daddr.a4;
+		return sizeof(*iph);
+	} else {
+		struct ipv6hdr *ip6h = outer;
+
+		memset(ip6h, 0, sizeof(*ip6h));
+		ip6_flow_hdr(ip6h, tos, 0);
+		ip6h->nexthdr = IPPROTO_ESP;
+		ip6h->hop_limit = ip6_dst_hoplimit(dst);
+		ip6h->saddr = sa->saddr.in6;
+		ip6h->daddr = sa->id.daddr.in6;
+		return sizeof(*ip6h);
+	}
+}
+
+/* Encapsulates one (non-GSO) packet; consumes @skb and the SA reference. */
+static void out_one(struct net *net, struct kipsec_sa *sa,
+		    struct sk_buff *skb)
+{
+	struct kipsec_net *kn = kipsec_pernet(net);
+	u8 outer[sizeof(struct ipv6hdr)];
+	unsigned int outer_len = 0;
+	struct kipsec_skb_cb *cb;
+	unsigned int len;
+	u64 seq;
+	int err;
+
+	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb)) {
+		out_drop(kn, sa, skb, KIPSEC_STAT_OUT_ERROR,
+			 __KIPSEC_SA_STAT_MAX);
+		goto put;
+	}
+	if (unlikely(!kipsec_sa_usable(sa))) {
+		out_drop(kn, sa, skb, KIPSEC_STAT_OUT_SA_EXPIRED,
+			 KIPSEC_SA_STAT_OUT_SA_EXPIRED);
+		goto put;
+	}
+	if (unlikely(kipsec_seq_next(&sa->seq_out, sa->flags & KIPSEC_SA_F_ESN,
+				     &seq))) {
+		out_drop(kn, sa, skb, KIPSEC_STAT_OUT_SEQ_OVERFLOW,
+			 KIPSEC_SA_STAT_OUT_SEQ_OVERFLOW);
+		goto put;
+	}
+	len = skb->len;
+
+	if (sa->mode == KIPSEC_MODE_TUNNEL) {
+		struct dst_entry *dst = out_route(net, sa, skb);
+
+		if (IS_ERR(dst)) {
+			out_drop(kn, sa, skb, KIPSEC_STAT_OUT_NO_ROUTE,
+				 __KIPSEC_SA_STAT_MAX);
+			goto put;
+		}
+		outer_len = out_outer(sa, skb, dst, outer);
+		skb_dst_drop(skb);
+		skb_dst_set(skb, dst);
+	}
+	/*
+	 * The encapsulated packet may exceed the path MTU: let IP fragment
+	 * it rather than drop it (kipsec does not shrink the inner route's
+	 * MTU yet).
+	 */
+	skb->ignore_df = 1;
+
+	cb = kipsec_cb(skb);
+	memset(cb, 0, sizeof(*cb));
+	cb->sa = sa;
+	cb->net = net;
+	cb->len = len;
+	atomic_inc(&kn->inflight);
+	err = kipsec_esp_output(skb, seq, outer, outer_len);
+	if (err) {
+		out_drop(kn, sa, skb, err == -ENOMEM ? KIPSEC_STAT_OUT_NOMEM :
+			 KIPSEC_STAT_OUT_ERROR, __KIPSEC_SA_STAT_MAX);
+		kipsec_sa_put(sa);
+		kipsec_inflight_put(kn);
+	}
+	return;
+put:
+	kipsec_sa_put(sa);
+}
+
+/**
+ * kipsec_output_done() - send a packet ESP encrypted
+ * @skb: the packet; kipsec_cb(skb) as kipsec_esp_output() got it
+ * @err: the crypto result
+ *
+ * Called once per packet from the sync or async crypto path; drops the
+ * SA reference and the in-flight count.
+ */
+void kipsec_output_done(struct sk_buff *skb, int err)
+{
+	struct kipsec_skb_cb *cb = kipsec_cb(skb);
+	struct kipsec_sa *sa = cb->sa;
+	struct net *net = cb->net;
+	struct kipsec_net *kn = kipsec_pernet(net);
+	unsigned int len = cb->len;
+	bool tunnel;
+
+	if (unlikely(err)) {
+		out_drop(kn, sa, skb, KIPSEC_STAT_OUT_CRYPTO_ERROR,
+			 __KIPSEC_SA_STAT_MAX);
+		goto out;
+	}
+	kipsec_sa_stats_add(sa, KIPSEC_SA_STAT_OUT_PACKETS, 1);
+	kipsec_sa_stats_add(sa, KIPSEC_SA_STAT_OUT_BYTES, len);
+	kipsec_stats_inc(kn->stats, KIPSEC_STAT_OUT_PACKETS);
+	kipsec_stats_add(kn->stats, KIPSEC_STAT_OUT_BYTES, len);
+	if (unlikely(!READ_ONCE(sa->use_time)))
+		WRITE_ONCE(sa->use_time, ktime_get_real_seconds());
+
+	tunnel = sa->mode == KIPSEC_MODE_TUNNEL;
+	nf_reset_ct(skb);
+	skb->encapsulation = 0;
+	if (ip_hdr(skb)->version == 4) {
+		memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
+		IPCB(skb)->flags |= IPSKB_XFRM_TRANSFORMED;
+		skb->protocol = htons(ETH_P_IP);
+		if (tunnel)
+			ip_select_ident(net, skb, NULL);
+		ip_local_out(net, skb->sk, skb);
+	} else {
+		memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
+		IP6CB(skb)->flags |= IP6SKB_XFRM_TRANSFORMED;
+		skb->protocol = htons(ETH_P_IPV6);
+		ip6_local_out(net, skb->sk, skb);
+	}
+out:
+	kipsec_sa_put(sa);
+	kipsec_inflight_put(kn);
+}
+
+/* One SPD decision per GSO super-packet, then one ESP packet per segment. */
+static void out_skb(struct net *net, struct kipsec_sa *sa,
+		    struct sk_buff *skb)
+{
+	struct sk_buff *segs, *next;
+
+	if (!skb_is_gso(skb)) {
+		out_one(net, sa, skb);
+		return;
+	}
+	segs = skb_gso_segment(skb, 0);
+	if (IS_ERR_OR_NULL(segs)) {
+		out_drop(kipsec_pernet(net), sa, skb, KIPSEC_STAT_OUT_GSO_ERROR,
+			 __KIPSEC_SA_STAT_MAX);
+		kipsec_sa_put(sa);
+		return;
+	}
+	consume_skb(skb);
+	skb_list_walk_safe(segs, skb, next) {
+		skb_mark_not_on_list(skb);
+		kipsec_sa_hold(sa);
+		out_one(net, sa, skb);
+	}
+	kipsec_sa_put(sa);
+}
+
+/* A socket with a native per-socket policy (IKE daemons) bypasses kipsec. */
+static bool out_sk_bypass(const struct sk_buff *skb)
+{
+#ifdef CONFIG_XFRM
+	const struct sock *sk = skb->sk;
+
+	return sk && sk_fullsock(sk) && rcu_access_pointer(sk->sk_policy[1]);
+#else
+	return false;
+#endif
+}
+
+/**
+ * kipsec_out_hook() - POST_ROUTING: protect what the OUT policies say
+ * @priv: unused
+ * @skb: the packet
+ * @state: hook state
+ *
+ * Return: NF_ACCEPT (bypass, or kipsec's own output), NF_DROP (discard,
+ * no SA) or NF_STOLEN (encapsulated and sent).
+ */
+unsigned int kipsec_out_hook(void *priv, struct sk_buff *skb,
+			     const struct nf_hook_state *state)
+{
+	struct net *net = state->net;
+	struct kipsec_net *kn = kipsec_pernet(net);
+	struct kipsec_resolution res;
+	struct kipsec_flow flow;
+	struct kipsec_sa *sa;
+
+	kipsec_stats_inc(kn->stats, KIPSEC_STAT_HOOK_OUT);
+	if (state->pf == NFPROTO_IPV4 ?
+	    IPCB(skb)->flags & IPSKB_XFRM_TRANSFORMED :
+	    IP6CB(skb)->flags & IP6SKB_XFRM_TRANSFORMED)
+		return NF_ACCEPT;
+	if (out_sk_bypass(skb))
+		return NF_ACCEPT;
+	if (kipsec_flow_parse(skb, &flow))
+		return NF_DROP;
+
+	rcu_read_lock();
+	kipsec_policy_resolve(&kn->spd, &kn->sad,
+			      READ_ONCE(kn->default_action[KIPSEC_DIR_OUT]),
+			      KIPSEC_DIR_OUT, &flow, &res);
+	switch (res.verdict) {
+	case KIPSEC_VERDICT_PROTECT:
+		break;
+	case KIPSEC_VERDICT_DISCARD:
+		if (res.policy)
+			kipsec_policy_count(res.policy, true);
+		rcu_read_unlock();
+		kipsec_stats_inc(kn->stats, KIPSEC_STAT_OUT_POLICY_DISCARD);
+		return NF_DROP;
+	case KIPSEC_VERDICT_NO_SA:
+		kipsec_policy_count(res.policy, true);
+		kipsec_acquire(kn, res.policy, &flow);
+		rcu_read_unlock();
+		kipsec_stats_inc(kn->stats, KIPSEC_STAT_OUT_NO_SA);
+		return NF_DROP;
+	default:
+		if (res.policy)
+			kipsec_policy_count(res.policy, false);
+		rcu_read_unlock();
+		return NF_ACCEPT;
+	}
+	if (!res.nsa) {		/* only optional (USE) templates, none found */
+		kipsec_policy_count(res.policy, false);
+		rcu_read_unlock();
+		return NF_ACCEPT;
+	}
+	if (res.nsa > 1) {	/* SA bundles: not supported yet, fail closed */
+		kipsec_policy_count(res.policy, true);
+		rcu_read_unlock();
+		kipsec_stats_inc(kn->stats, KIPSEC_STAT_OUT_ERROR);
+		return NF_DROP;
+	}
+	sa = res.sa[0];
+	kipsec_sa_hold(sa);
+	kipsec_policy_count(res.policy, false);
+	rcu_read_unlock();
+
+	/* Stateful firewalls and NAT see the inner flow as established. */
+	if (kipsec_ct_confirm(skb) != NF_ACCEPT) {
+		kipsec_sa_put(sa);
+		return NF_DROP;
+	}
+	out_skb(net, sa, skb);
+	return NF_STOLEN;
+}
