@@ -25,7 +25,7 @@ SELFCHECK=1
 BOOT_TIMEOUT=${KIPSEC_BOOT_TIMEOUT:-1500}
 TEST_TIMEOUT=${KIPSEC_TEST_TIMEOUT:-900}
 MEM=${KIPSEC_MEM:-3072}
-RESULTS=$TOP/selftests/results
+RESULTS=${KIPSEC_RESULTS:-$TOP/selftests/results}
 
 while [ $# -gt 0 ]; do
 	case $1 in
