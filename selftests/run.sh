@@ -172,6 +172,7 @@ boot() {
 	export KIPSEC_STRESS=$STRESS
 	export KIPSEC_TEST_TIMEOUT=$TEST_TIMEOUT
 	export KIPSEC_MODDIR=$dir/root/lib/modules/$kver
+	export KIPSEC_TEST_IMPL=${KIPSEC_TEST_IMPL:-kipsec}
 	EOF
 	cpu=max
 	[ "$ACCEL" = kvm ] && cpu=host
