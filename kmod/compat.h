@@ -36,19 +36,23 @@
 
 /*
  * Crypto completions take the request's data pointer since 6.3, the
- * request itself before.
+ * request itself before; no header feature tells them apart (the typedef
+ * kept its name), hence the version test.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-#define KIPSEC_CRYPTO_DONE(name, data) void name(void *data, int err)
-#define KIPSEC_CRYPTO_DATA(data) (data)
+#if KERNEL_VERSION(6, 3, 0) <= LINUX_VERSION_CODE
+#define KIPSEC_CRYPTO_DONE(name, arg) void name(void *arg, int err)
+#define KIPSEC_CRYPTO_DATA(arg) (arg)
 #else
-#define KIPSEC_CRYPTO_DONE(name, data) \
-	void name(struct crypto_async_request *data, int err)
-#define KIPSEC_CRYPTO_DATA(data) ((data)->data)
+#define KIPSEC_CRYPTO_DONE(name, arg) \
+	void name(struct crypto_async_request *arg, int err)
+#define KIPSEC_CRYPTO_DATA(arg) ((arg)->data)
 #endif
 
-/* skb_gso_segment() moved from netdevice.h to net/gso.h in 6.5. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+/*
+ * skb_gso_segment() moved from netdevice.h to net/gso.h in 6.5 (sparse
+ * does not know __has_include).
+ */
+#if KERNEL_VERSION(6, 5, 0) <= LINUX_VERSION_CODE
 #include <net/gso.h>
 #endif
 

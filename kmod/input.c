@@ -246,6 +246,13 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 		sa = NULL;
 	rcu_read_unlock();
 	if (!sa) {
+		/*
+		 * A namespace without any kipsec SA leaves ESP to the native
+		 * stack (which may share the kernel); otherwise unknown SPIs
+		 * are kipsec's to drop.
+		 */
+		if (!READ_ONCE(kn->sad.count))
+			return NF_ACCEPT;
 		kipsec_stats_inc(kn->stats, KIPSEC_STAT_IN_NO_SA);
 		return NF_DROP;
 	}

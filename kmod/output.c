@@ -171,6 +171,7 @@ static unsigned int out_outer(struct kipsec_sa *sa, struct sk_buff *skb,
 			      struct dst_entry *dst, void *outer)
 {
 	u8 df = READ_ONCE(sa->df), dsfield, tos = 0;
+	struct ipv6hdr *ip6h;
 	bool inner_df;
 
 	if (ip_hdr(skb)->version == 4) {
@@ -200,17 +201,15 @@ static unsigned int out_outer(struct kipsec_sa *sa, struct sk_buff *skb,
 		iph->saddr = sa->saddr.a4;
 		iph->daddr = sa->id.daddr.a4;
 		return sizeof(*iph);
-	} else {
-		struct ipv6hdr *ip6h = outer;
-
-		memset(ip6h, 0, sizeof(*ip6h));
-		ip6_flow_hdr(ip6h, tos, 0);
-		ip6h->nexthdr = IPPROTO_ESP;
-		ip6h->hop_limit = ip6_dst_hoplimit(dst);
-		ip6h->saddr = sa->saddr.in6;
-		ip6h->daddr = sa->id.daddr.in6;
-		return sizeof(*ip6h);
 	}
+	ip6h = outer;
+	memset(ip6h, 0, sizeof(*ip6h));
+	ip6_flow_hdr(ip6h, tos, 0);
+	ip6h->nexthdr = IPPROTO_ESP;
+	ip6h->hop_limit = ip6_dst_hoplimit(dst);
+	ip6h->saddr = sa->saddr.in6;
+	ip6h->daddr = sa->id.daddr.in6;
+	return sizeof(*ip6h);
 }
 
 /* Encapsulates one (non-GSO) packet; consumes @skb and the SA reference. */
