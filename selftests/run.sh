@@ -321,7 +321,7 @@ selfcheck() {
 # --- main ----------------------------------------------------------------------
 
 main() {
-	local t0 s tests=() i
+	local t0 s tests=() skipped=() i
 
 	t0=$(now)
 	ensure_packages
@@ -352,15 +352,30 @@ main() {
 			fi
 		done
 	else
+		# A test whose file says "kipsec-test: pending REASON" is reported
+		# as skipped with its reason (KTAP # SKIP) unless named in TESTS:
+		# work in progress stays visible without turning CI red.
 		for i in "$TOP"/selftests/tests/*.sh "$TOP"/selftests/tests/*.py; do
-			[ -e "$i" ] && tests+=("$i")
+			[ -e "$i" ] || continue
+			if grep -q '^# kipsec-test: pending' "$i"; then
+				skipped+=("$i")
+			else
+				tests+=("$i")
+			fi
 		done
 	fi
 
 	# The kernels boot in parallel (each guest is mostly single-threaded
 	# under TCG); their KTAP is printed in order once all are done.
 	for s in $KERNELS; do
-		series_block "$s" "${tests[@]}" >"$RESULTS/$s.ktap" 2>&1 &
+		{
+			series_block "$s" "${tests[@]}"
+			n=$((${#tests[@]} + (SELFCHECK > 0 ? 1 : 0)))
+			for i in "${skipped[@]}"; do
+				n=$((n + 1))
+				echo "ok $n $(basename "${i%.*}") # SKIP $(sed -n 's/^# kipsec-test: pending //p' "$i" | head -1)"
+			done
+		} >"$RESULTS/$s.ktap" 2>&1 &
 	done
 	wait
 	echo "KTAP version 1"
@@ -406,9 +421,14 @@ for s in $KERNELS; do
 done
 pass=$(grep -cE '^        ok ' "$RESULTS/run.ktap")
 fail=$(grep -cE '^        not ok ' "$RESULTS/run.ktap")
+skip=$(grep -cE '^    ok [0-9]+ [^ ]+ # SKIP' "$RESULTS/run.ktap")
 if [ "$status" -ne 0 ]; then
 	echo "# the runner itself failed (status $status)"
 	fail=$((fail + 1))
 fi
-echo "$pass passed, $fail failed"
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
 [ "$fail" -eq 0 ]

@@ -42,8 +42,15 @@ setup() {
 		tmpl proto esp mode "$mode" src "$oa" dst "$ob" reqid 1 &&
 	ka policy add dir in src "$selb" dst "$sela" action protect \
 		tmpl proto esp mode "$mode" src "$ob" dst "$oa" reqid 2 &&
-	eval "native_sa b $oa $ob 0x1001 $mode 1 $words" &&
-	eval "native_sa b $ob $oa 0x2001 $mode 2 $words" &&
+	# A native tunnel SA whose inner family differs from the outer one
+	# needs af-unspec, or its selector takes the outer family and native
+	# drops what it decrypted (XfrmInStateMismatch).
+	local af=""
+	if [[ $oa == *:* && $sela != *:* ]] || [[ $oa != *:* && $sela == *:* ]]; then
+		af="flag af-unspec"
+	fi
+	eval "native_sa b $oa $ob 0x1001 $mode 1 $words $af" &&
+	eval "native_sa b $ob $oa 0x2001 $mode 2 $words $af" &&
 	native_policy b in "$sela" "$selb" "$oa" "$ob" "$mode" 1 &&
 	native_policy b out "$selb" "$sela" "$ob" "$oa" "$mode" 2
 }
