@@ -4,70 +4,7 @@
 # kipsec policy: every policy attribute survives add -> get -j, get/del by
 # id and by selector, update, flush by dir, default actions, and complete
 # dumps of 10,000 policies (also while another process changes the SPD).
-source "$(dirname "$0")/../lib.sh"
-
-K="$KIPSEC"
-PY=/usr/bin/python3
-
-# jsub EXPECTED_JSON < actual: "ok" when every key of EXPECTED has the same
-# value in the actual document (lists: same length, elementwise), else
-# the first difference.
-jsub() {
-	"$PY" -c '
-import json, sys
-def sub(e, a, p):
-    if isinstance(e, dict):
-        if not isinstance(a, dict):
-            return "%s: expected an object, got %r" % (p or ".", a)
-        for k, v in e.items():
-            if k not in a:
-                return "%s.%s: missing" % (p, k)
-            r = sub(v, a[k], p + "." + k)
-            if r:
-                return r
-        return None
-    if isinstance(e, list):
-        if not isinstance(a, list) or len(a) != len(e):
-            return "%s: expected %r, got %r" % (p or ".", e, a)
-        for i, (x, y) in enumerate(zip(e, a)):
-            r = sub(x, y, "%s[%d]" % (p, i))
-            if r:
-                return r
-        return None
-    if e != a:
-        return "%s: expected %r, got %r" % (p or ".", e, a)
-    return None
-try:
-    a = json.load(sys.stdin)
-except Exception as ex:
-    print("bad JSON: %s" % ex); sys.exit(0)
-print(sub(json.loads(sys.argv[1]), a, "") or "ok")' "$1"
-}
-
-# jsel PYTHON_EXPR < json: the value of the expression over d, as JSON
-jsel() {
-	"$PY" -c '
-import json, sys
-d = json.load(sys.stdin)
-print(json.dumps(eval(sys.argv[1])))' "$1"
-}
-
-# jexpr PYTHON_EXPR < json: prints the value of the expression over d
-jexpr() {
-	"$PY" -c '
-import json, sys
-try:
-    d = json.load(sys.stdin)
-    print(eval(sys.argv[1]))
-except Exception as ex:
-    print("error: %r" % ex)' "$1"
-}
-
-kipsec_load
-$K sa flush
-$K policy flush
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+source "$(dirname "$0")/../cli_lib.sh"
 
 SEL1="src 10.0.0.0/24 dst 10.1.0.0/16 proto tcp sport 1000-2000 dport 22"
 t_check "add out protect v4 tcp ports, 1 template" \

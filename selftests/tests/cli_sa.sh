@@ -3,70 +3,7 @@
 #
 # kipsec sa: every SA attribute survives add -> get -j / show -j -k, update
 # changes fields, del and flush remove, getspi allocates in range.
-source "$(dirname "$0")/../lib.sh"
-
-K="$KIPSEC"
-PY=/usr/bin/python3
-
-# jsub EXPECTED_JSON < actual: "ok" when every key of EXPECTED has the same
-# value in the actual document (lists: same length, elementwise), else
-# the first difference.
-jsub() {
-	"$PY" -c '
-import json, sys
-def sub(e, a, p):
-    if isinstance(e, dict):
-        if not isinstance(a, dict):
-            return "%s: expected an object, got %r" % (p or ".", a)
-        for k, v in e.items():
-            if k not in a:
-                return "%s.%s: missing" % (p, k)
-            r = sub(v, a[k], p + "." + k)
-            if r:
-                return r
-        return None
-    if isinstance(e, list):
-        if not isinstance(a, list) or len(a) != len(e):
-            return "%s: expected %r, got %r" % (p or ".", e, a)
-        for i, (x, y) in enumerate(zip(e, a)):
-            r = sub(x, y, "%s[%d]" % (p, i))
-            if r:
-                return r
-        return None
-    if e != a:
-        return "%s: expected %r, got %r" % (p or ".", e, a)
-    return None
-try:
-    a = json.load(sys.stdin)
-except Exception as ex:
-    print("bad JSON: %s" % ex); sys.exit(0)
-print(sub(json.loads(sys.argv[1]), a, "") or "ok")' "$1"
-}
-
-# jsel PYTHON_EXPR < json: the value of the expression over d, as JSON
-jsel() {
-	"$PY" -c '
-import json, sys
-d = json.load(sys.stdin)
-print(json.dumps(eval(sys.argv[1])))' "$1"
-}
-
-# jexpr PYTHON_EXPR < json: prints the value of the expression over d
-jexpr() {
-	"$PY" -c '
-import json, sys
-try:
-    d = json.load(sys.stdin)
-    print(eval(sys.argv[1]))
-except Exception as ex:
-    print("error: %r" % ex)' "$1"
-}
-
-kipsec_load
-$K sa flush
-$K policy flush
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+source "$(dirname "$0")/../cli_lib.sh"
 
 AEAD_KEY=0x0123456789abcdef0123456789abcdef01234567	# 16 + 4 salt
 AEAD_KEY2=0xfedcba9876543210fedcba9876543210cafebabe
