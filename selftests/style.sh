@@ -36,6 +36,7 @@ if [ ! -x "$CP" ]; then
 		linux-source-6.1/scripts/const_structs.checkpatch
 fi
 
+mkdir -p "$TOP/build"
 for s in $KERNELS; do
 	kdir=$(cat "$CACHE/kernels/$s/kdir")
 	out=$TOP/build/style-$s
