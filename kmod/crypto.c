@@ -264,10 +264,37 @@ void kipsec_alg_cfg_wipe(struct kipsec_alg_cfg *cfg)
 }
 
 #ifdef KIPSEC_DEBUG
-/* Debug knob: wrap every AEAD in cryptd() so that the async path runs. */
-static bool kipsec_cryptd;
-module_param_named(cryptd, kipsec_cryptd, bool, 0644);
-MODULE_PARM_DESC(cryptd, "debug: allocate ESP transforms as cryptd(...)");
+/*
+ * Debug knob: wrap every transform in pcrypt() so that requests complete
+ * asynchronously (from padata's serial worker), as the aesni AEADs may do
+ * on real hardware but rarely under TCG. pcrypt rather than cryptd: the
+ * cryptd AEAD of 6.1 fails the crypto manager's self-test (it changes the
+ * caller's request), which WARNs.
+ */
+static bool kipsec_async;
+module_param_named(async, kipsec_async, bool, 0644);
+MODULE_PARM_DESC(async, "debug: allocate ESP transforms as pcrypt(...) to run the async completion path");
+
+/*
+ * A pcrypt instance keeps the name of the algorithm it wraps (only its
+ * driver name says pcrypt), so it is requested by the driver name of the
+ * implementation that the plain name resolved to. Once it exists it has
+ * the higher priority, and the plain name resolves to it.
+ */
+static struct crypto_aead *wrap_pcrypt(struct crypto_aead *tfm)
+{
+	const char *drv = crypto_tfm_alg_driver_name(crypto_aead_tfm(tfm));
+	char name[CRYPTO_MAX_ALG_NAME];
+
+	if (!strncmp(drv, "pcrypt(", 7))
+		return tfm;
+	if (snprintf(name, sizeof(name), "pcrypt(%s)", drv) >= sizeof(name)) {
+		crypto_free_aead(tfm);
+		return ERR_PTR(-ENAMETOOLONG);
+	}
+	crypto_free_aead(tfm);
+	return crypto_alloc_aead(name, 0, 0);
+}
 #endif
 
 static struct crypto_aead *alloc_aead(const char *name, const u8 *key,
@@ -277,20 +304,20 @@ static struct crypto_aead *alloc_aead(const char *name, const u8 *key,
 	struct crypto_aead *tfm;
 	int err;
 
-#ifdef KIPSEC_DEBUG
-	char wrapped[CRYPTO_MAX_ALG_NAME];
-
-	if (kipsec_cryptd &&
-	    snprintf(wrapped, sizeof(wrapped), "cryptd(%s)", name) <
-	    sizeof(wrapped))
-		name = wrapped;
-#endif
 	tfm = crypto_alloc_aead(name, 0, 0);
 	if (IS_ERR(tfm)) {
 		NL_SET_ERR_MSG_MOD(extack,
 				   "algorithm not available in the running kernel");
 		return tfm;
 	}
+#ifdef KIPSEC_DEBUG
+	if (kipsec_async)
+		tfm = wrap_pcrypt(tfm);
+	if (IS_ERR(tfm)) {
+		NL_SET_ERR_MSG_MOD(extack, "debug: cannot wrap the transform in pcrypt()");
+		return tfm;
+	}
+#endif
 	err = crypto_aead_setkey(tfm, key, key_len);
 	if (!err)
 		err = crypto_aead_setauthsize(tfm, icv);
