@@ -71,7 +71,7 @@ stress:
 	$(TOP)/selftests/run.sh --kernels "$(KERNELS)" --stress $(if $(TESTS),--tests "$(TESTS)")
 
 bench:
-	@echo "kipsec: make bench is not yet available (issue: benchmarks)"; exit 1
+	$(TOP)/selftests/run.sh --bench --kernels "$(KERNELS)" $(if $(TESTS),--tests "$(TESTS)")
 
 demo:
 	@echo "kipsec: make demo is not yet available (issue: strongSwan)"; exit 1

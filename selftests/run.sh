@@ -6,7 +6,11 @@
 # guest and reports KTAP, ending with a plain "N passed, N failed" line.
 #
 #   run.sh [--kernels "6.1 6.12"] [--tests "load genl"] [--stress]
-#          [--no-selfcheck] [--timeout SECS] [--mem MiB]
+#          [--no-selfcheck] [--timeout SECS] [--mem MiB] [--bench]
+#
+# --bench runs selftests/bench/*.sh instead (make bench): the release
+# module, no slub_debug, the kernels one after the other so that they do
+# not compete for the CPUs.
 #
 # Every test is followed by harness checks in the guest: the module must
 # unload, the kernel log must have no WARNING/BUG/Oops, and the taint must
@@ -21,6 +25,7 @@ CACHE=${KIPSEC_CACHE:-$TOP/.cache}
 KERNELS="6.1 6.12"
 TESTS=""
 STRESS=0
+BENCH=0
 SELFCHECK=1
 BOOT_TIMEOUT=${KIPSEC_BOOT_TIMEOUT:-1500}
 TEST_TIMEOUT=${KIPSEC_TEST_TIMEOUT:-900}
@@ -32,6 +37,8 @@ while [ $# -gt 0 ]; do
 	--kernels) KERNELS=$2; shift ;;
 	--tests) TESTS=$2; SELFCHECK=0; shift ;;
 	--stress) STRESS=1 ;;
+	--bench) BENCH=1; SELFCHECK=0; TEST_TIMEOUT=${KIPSEC_TEST_TIMEOUT:-3600}
+		BOOT_TIMEOUT=${KIPSEC_BOOT_TIMEOUT:-5400} ;;
 	--no-selfcheck) SELFCHECK=0 ;;
 	--selfcheck-only) SELFCHECK=2 ;;
 	--timeout) BOOT_TIMEOUT=$2; shift ;;
@@ -93,7 +100,12 @@ build_module() {
 	}
 	grep -E 'warning:|error:' "$TOP/build/debug-$s.log" >&2 &&
 		die "module build for $s has warnings"
-	return 0
+	[ "$BENCH" = 1 ] || return 0
+	make -s -C "$TOP" kbuild KDIR="$kdir" BUILD="$TOP/build/bench-$s" \
+		>"$TOP/build/bench-$s.log" 2>&1 || {
+		cat "$TOP/build/bench-$s.log" >&2
+		die "release module build for $s failed"
+	}
 }
 
 # The initramfs: busybox, stage-1 init, and the modules needed to mount the
@@ -164,25 +176,29 @@ boot() {
 	printf '%s\n' "$@" >"$res/tests"
 	cat >"$res/env" <<-EOF
 	export KIPSEC_TOP=$TOP
-	export KIPSEC_KO=$TOP/build/debug-$s/kipsec.ko
+	export KIPSEC_KO=$TOP/build/$([ "$BENCH" = 1 ] && echo bench || echo debug)-$s/kipsec.ko
 	export KIPSEC_TESTMOD_KO=$TOP/build/debug-$s/selftests/testmod/kipsec_testmod.ko
 	export KIPSEC=$TOP/tools/kipsec
 	export KIPSEC_BIN_DIR=$TOP/selftests/bin
 	export KIPSEC_SERIES=$s
 	export KIPSEC_STRESS=$STRESS
+	export KIPSEC_BENCH_RUNS=${KIPSEC_BENCH_RUNS:-5}
+	export KIPSEC_BENCH_SECS=${KIPSEC_BENCH_SECS:-4}
 	export KIPSEC_TEST_TIMEOUT=$TEST_TIMEOUT
 	export KIPSEC_MODDIR=$dir/root/lib/modules/$kver
 	export KIPSEC_TEST_IMPL=${KIPSEC_TEST_IMPL:-kipsec}
 	EOF
 	cpu=max
 	[ "$ACCEL" = kvm ] && cpu=host
+	local slub=" slub_debug=FZPU"
+	[ "$BENCH" = 1 ] && slub=""
 	timeout -k 10 "$BOOT_TIMEOUT" qemu-system-x86_64 \
 		-machine q35,accel="$ACCEL" -cpu "$cpu" -smp 2 -m "$MEM" \
 		-nodefaults -display none -no-reboot -no-user-config \
 		-serial "file:$res/console.log" \
 		-device pvpanic-pci -action panic=exit-failure \
 		-kernel "$dir/vmlinux" -initrd "$dir/initrd.cpio" \
-		-append "console=ttyS0 panic=-1 panic_on_warn=1 oops=panic slub_debug=FZPU mitigations=off loglevel=5 kfence.sample_interval=100 kipsec.stage2=$TOP/selftests/guest/stage2.sh" \
+		-append "console=ttyS0 panic=-1 panic_on_warn=1 oops=panic$slub mitigations=off loglevel=5 kfence.sample_interval=100 kipsec.stage2=$TOP/selftests/guest/stage2.sh" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 		-virtfs "local,path=$res,mount_tag=results,security_model=none,multidevs=remap" \
 		>"$res/qemu.log" 2>&1
@@ -341,7 +357,12 @@ main() {
 	log "stage: module, tools and initramfs built in $(elapsed "$t0") s"
 	probe_kvm
 
-	if [ -n "$TESTS" ]; then
+	if [ "$BENCH" = 1 ]; then
+		for i in ${TESTS:-$(cd "$TOP/selftests/bench" && ls -- *.sh | sed 's/\.sh$//')}; do
+			[ -f "$TOP/selftests/bench/$i.sh" ] || die "no benchmark named '$i'"
+			tests+=("$TOP/selftests/bench/$i.sh")
+		done
+	elif [ -n "$TESTS" ]; then
 		for i in $TESTS; do
 			if [ -f "$TOP/selftests/tests/$i.sh" ]; then
 				tests+=("$TOP/selftests/tests/$i.sh")
@@ -376,6 +397,7 @@ main() {
 				echo "ok $n $(basename "${i%.*}") # SKIP $(sed -n 's/^# kipsec-test: pending //p' "$i" | head -1)"
 			done
 		} >"$RESULTS/$s.ktap" 2>&1 &
+		[ "$BENCH" = 1 ] && wait
 	done
 	wait
 	echo "KTAP version 1"

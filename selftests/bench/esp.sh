@@ -1,0 +1,183 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: kipsec against the native XFRM stack in the same boot.
+# Two namespaces a and b with m forwarding between them (topo_hosts); the
+# same SAs and policies are configured either in kipsec or in the native
+# stack, and every measurement alternates the two (kipsec, native,
+# kipsec, ...), KIPSEC_BENCH_RUNS times each. Figures are printed as
+# diagnostics: median (min..max) for each stack and the ratio of the
+# medians, kipsec/native (above 1 is better for kipsec, for latency below
+# 1 is). The only failures are broken measurements (no traffic).
+#
+# Under TCG the crypto is emulated and dominates: absolute figures mean
+# little, the ratios are what count.
+
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../net.sh"
+. "$(dirname "$0")/../algs.sh"
+
+RUNS=${KIPSEC_BENCH_RUNS:-5}
+SECS=${KIPSEC_BENCH_SECS:-4}
+GCM="aead 'rfc4106(gcm(aes))' $K20 128"
+NUL="enc 'ecb(cipher_null)' \"\" auth-trunc 'hmac(sha256)' $H32 128"
+
+ka() { ip netns exec a "$KIPSEC" "$@"; }
+kb() { ip netns exec b "$KIPSEC" "$@"; }
+
+# cfg STACK WORDS MODE: the same pair of SAs and policies in one stack,
+# nothing in the other.
+cfg() {
+	local stack=$1 w=$2 m=$3 ns
+	for ns in a b; do
+		ip -n $ns xfrm state flush; ip -n $ns xfrm policy flush
+		ip netns exec $ns "$KIPSEC" sa flush
+		ip netns exec $ns "$KIPSEC" policy flush
+	done
+	if [ "$stack" = kipsec ]; then
+		eval "ka sa add src $A4 dst $B4 proto esp spi 0x1001 mode $m reqid 1 replay-window 64 $w" &&
+		eval "ka sa add src $B4 dst $A4 proto esp spi 0x2001 mode $m reqid 2 replay-window 64 $w" &&
+		eval "kb sa add src $A4 dst $B4 proto esp spi 0x1001 mode $m reqid 1 replay-window 64 $w" &&
+		eval "kb sa add src $B4 dst $A4 proto esp spi 0x2001 mode $m reqid 2 replay-window 64 $w" &&
+		ka policy add dir out src $A4 dst $B4 action protect \
+			tmpl proto esp mode "$m" src $A4 dst $B4 reqid 1 &&
+		ka policy add dir in src $B4 dst $A4 action protect \
+			tmpl proto esp mode "$m" src $B4 dst $A4 reqid 2 &&
+		kb policy add dir out src $B4 dst $A4 action protect \
+			tmpl proto esp mode "$m" src $B4 dst $A4 reqid 2 &&
+		kb policy add dir in src $A4 dst $B4 action protect \
+			tmpl proto esp mode "$m" src $A4 dst $B4 reqid 1
+	else
+		eval "native_sa a $A4 $B4 0x1001 $m 1 $w" &&
+		eval "native_sa a $B4 $A4 0x2001 $m 2 $w" &&
+		eval "native_sa b $A4 $B4 0x1001 $m 1 $w" &&
+		eval "native_sa b $B4 $A4 0x2001 $m 2 $w" &&
+		native_policy a out $A4/32 $B4/32 $A4 $B4 "$m" 1 &&
+		native_policy a in $B4/32 $A4/32 $B4 $A4 "$m" 2 &&
+		native_policy b out $B4/32 $A4/32 $B4 $A4 "$m" 2 &&
+		native_policy b in $A4/32 $B4/32 $A4 $B4 "$m" 1
+	fi
+}
+
+# Measurements print one number on stdout (empty if nothing flowed).
+tcp_mbps() { # STREAMS
+	n a iperf3 -c $B4 -t "$SECS" -P "$1" -J 2>/dev/null | jq_py \
+		"round(d['end']['sum_received']['bits_per_second'] / 1e6, 1)" 2>/dev/null
+}
+
+udp_pps() { # LEN: datagrams per second delivered
+	n a iperf3 -c $B4 -u -b 0 -l "$1" -t "$SECS" -J 2>/dev/null | jq_py \
+		"round((d['end']['sum']['packets'] - d['end']['sum']['lost_packets']) / d['end']['sum']['seconds'])" 2>/dev/null
+}
+
+rtt_us() { # median|p99 of 200 pings, in microseconds
+	n a ping -n -c 200 -i 0.005 -q -W 1 $B4 >/dev/null 2>&1 || true
+	n a ping -n -c 200 -i 0.005 -W 1 $B4 2>/dev/null |
+		sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' | sort -n |
+		awk -v q="$1" '{ v[NR] = $1 } END {
+			if (!NR) exit
+			i = q == "p99" ? int(NR * 0.99 + 0.999) : int((NR + 1) / 2)
+			printf "%d\n", v[i] * 1000 }'
+}
+
+# stats VALUES...: "median (min..max)"
+stats() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+		printf "%s (%s..%s)", v[int((NR + 1) / 2)], v[1], v[NR] }'
+}
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# bench NAME UNIT WORDS MODE CMD...: alternate the stacks RUNS times.
+bench() {
+	local name=$1 unit=$2 w=$3 m=$4 i s v ok=1 mk mn
+	shift 4
+	local -a K=() N=()
+	for i in $(seq 1 "$RUNS"); do
+		for s in kipsec native; do
+			if ! cfg "$s" "$w" "$m"; then
+				ok=0; continue
+			fi
+			v=$("$@")
+			if [ -z "$v" ] || [ "$v" = 0 ]; then
+				ok=0; continue
+			fi
+			if [ "$s" = kipsec ]; then K+=("$v"); else N+=("$v"); fi
+		done
+	done
+	if [ "$ok" = 0 ] || [ ${#K[@]} -eq 0 ] || [ ${#N[@]} -eq 0 ]; then
+		t_fail "$name: every run carried traffic (kipsec ${#K[@]}, native ${#N[@]} of $RUNS)"
+		return
+	fi
+	mk=$(median "${K[@]}"); mn=$(median "${N[@]}")
+	t_diag "$(printf '%-34s kipsec %-28s native %-28s ratio %s' "$name [$unit]" \
+		"$(stats "${K[@]}")" "$(stats "${N[@]}")" \
+		"$(awk -v a="$mk" -v b="$mn" 'BEGIN { printf "%.2f", a / b }')")"
+	t_ok "$name: every run carried traffic"
+	LAST_KIPSEC=$mk
+}
+
+native_modules
+modprobe -q tcrypt 2>/dev/null # never loads (mode 0); pulls nothing
+if ! kipsec_load; then
+	t_fail "load kipsec"
+	t_done
+fi
+topo_hosts
+n b iperf3 -s -D -p 5201 >/dev/null 2>&1
+sleep 1
+t_diag "kernel $(uname -r), $(nproc) vCPUs, $RUNS runs of ${SECS} s each, alternating kipsec and native"
+t_diag "under TCG the crypto is emulated: read the ratios, not the absolute figures"
+
+for mode in tunnel transport; do
+	bench "tcp gcm128 $mode 1 stream" Mbit/s "$GCM" $mode tcp_mbps 1
+	[ "$mode" = tunnel ] && GCM_TCP=$LAST_KIPSEC
+	bench "tcp gcm128 $mode 4 streams" Mbit/s "$GCM" $mode tcp_mbps 4
+	bench "tcp null-sha256 $mode 1 stream" Mbit/s "$NUL" $mode tcp_mbps 1
+	bench "tcp null-sha256 $mode 4 streams" Mbit/s "$NUL" $mode tcp_mbps 4
+done
+bench "udp 64 B gcm128 tunnel" pkt/s "$GCM" tunnel udp_pps 64
+bench "udp 1400 B gcm128 tunnel" pkt/s "$GCM" tunnel udp_pps 1400
+bench "udp 64 B null-sha256 tunnel" pkt/s "$NUL" tunnel udp_pps 64
+bench "rtt median gcm128 tunnel" us "$GCM" tunnel rtt_us median
+bench "rtt p99 gcm128 tunnel" us "$GCM" tunnel rtt_us p99
+
+# The crypto ceiling: tcrypt's rfc4106(gcm(aes)) speed test (mode 211),
+# 128-bit key, 1424-byte blocks (what a 1500-byte tunnel packet carries),
+# in the same boot. The module never stays loaded (-EAGAIN by design).
+dmesg -C
+modprobe tcrypt mode=211 sec=1 >/dev/null 2>&1
+# The section is "testing speed of rfc4106(gcm(aes)) (DRIVER) encryption",
+# lines "test N (K bit key, S byte blocks): X operations in T seconds
+# (B bytes)"; the first key size and the block size nearest 1424 count.
+ceil=$(dmesg | "$PY" -c '
+import re, sys
+on, key, best = False, None, None
+for line in sys.stdin:
+    if "testing speed of" in line:
+        on = "rfc4106(gcm(aes))" in line and "encryption" in line
+        continue
+    m = re.search(r"\((\d+) bit key, (\d+) byte blocks\).*in (\d+) seconds? \((\d+) bytes\)", line)
+    if not on or not m:
+        continue
+    k, bs, secs, nbytes = map(int, m.groups())
+    key = key or k
+    if k == key and (best is None or abs(bs - 1424) < best[0]):
+        best = (abs(bs - 1424), bs, nbytes * 8 / secs / 1e6)
+if best:
+    print("%.1f %d" % (best[2], best[1]))
+')
+CEIL_BS=${ceil#* }
+ceil=${ceil% *}
+if [ -n "$ceil" ]; then
+	t_diag "$(printf 'tcrypt rfc4106(gcm(aes)) 128-bit %s B: %.1f Mbit/s one CPU; kipsec tunnel 1 stream: %s Mbit/s = %.0f%% of it' \
+		"$CEIL_BS" "$ceil" "${GCM_TCP:-0}" "$(awk -v a="${GCM_TCP:-0}" -v b="$ceil" 'BEGIN { print 100 * a / b }')")"
+	t_ok "tcrypt ceiling measured"
+else
+	t_diag "tcrypt printed: $(dmesg | grep -i 'speed\|byte blocks' | head -5 | tr '\n' '|')"
+	t_fail "tcrypt ceiling measured"
+fi
+
+n b pkill iperf3 2>/dev/null
+netns_cleanup
+kipsec_unload
+t_done
