@@ -131,8 +131,12 @@ for async in 0 1; do
 		t_check "$p: the SAs' transforms are pcrypt instances" \
 			test "$(pcrypt_refs)" -ge 4
 	run_case "$p cbc-sha256 tunnel v6" "$CBC" tunnel $A6 $B6 $A6 $B6
-	run_case "$p gcm128 tunnel v6-in-v4" "$GCM" tunnel $A4 $B4 $A6 $B6
-	run_case "$p cbc-sha256 transport v4" "$CBC" transport $A4 $B4 $A4 $B4
+	# The async pass differs in the completion only: two cases (AEAD
+	# and authenc, v4 and v6) cover it in check, all four in stress.
+	if [ "$async" = 0 ] || [ "${KIPSEC_STRESS:-0}" = 1 ]; then
+		run_case "$p gcm128 tunnel v6-in-v4" "$GCM" tunnel $A4 $B4 $A6 $B6
+		run_case "$p cbc-sha256 transport v4" "$CBC" transport $A4 $B4 $A4 $B4
+	fi
 	delete_under_traffic "$p gcm128 tunnel v4"
 	netns_cleanup
 done
