@@ -324,7 +324,7 @@ static void put_lft(struct nlmsghdr *nlh, uint16_t type, const struct lft *l)
 	mnl_attr_nest_end(nlh, nest);
 }
 
-/* The key attributes (SPI, DST, PROTO) plus SRC when given. */
+/* The key attributes (SPI, DST, PROTO) plus SRC, MODE and REQID when given. */
 static void put_sa_id(struct nlmsghdr *nlh, const struct sa_req *r)
 {
 	if (r->has_spi)
@@ -333,6 +333,10 @@ static void put_sa_id(struct nlmsghdr *nlh, const struct sa_req *r)
 	mnl_attr_put_u8(nlh, KIPSEC_SA_A_PROTO, r->proto);
 	if (r->has_src)
 		put_addr(nlh, KIPSEC_SA_A_SRC, &r->src);
+	if (r->has_mode)
+		mnl_attr_put_u8(nlh, KIPSEC_SA_A_MODE, r->mode);
+	if (r->has_reqid)
+		mnl_attr_put_u32(nlh, KIPSEC_SA_A_REQID, r->reqid);
 }
 
 /*
@@ -392,10 +396,6 @@ static int sa_add(int argc, char **argv, bool update)
 	nlh = nl_msg(buf, update ? KIPSEC_CMD_SA_UPDATE : KIPSEC_CMD_SA_NEW, 0);
 	nest = mnl_attr_nest_start(nlh, KIPSEC_A_SA);
 	put_sa_id(nlh, &r);
-	if (r.has_mode)
-		mnl_attr_put_u8(nlh, KIPSEC_SA_A_MODE, r.mode);
-	if (r.has_reqid)
-		mnl_attr_put_u32(nlh, KIPSEC_SA_A_REQID, r.reqid);
 	if (r.aead.set)
 		put_alg(nlh, KIPSEC_SA_A_ALG_AEAD, &r.aead);
 	if (r.crypt.set)
@@ -540,10 +540,6 @@ static int sa_getspi(int argc, char **argv, bool unused)
 	nlh = nl_msg(buf, KIPSEC_CMD_SA_GETSPI, 0);
 	nest = mnl_attr_nest_start(nlh, KIPSEC_A_SA);
 	put_sa_id(nlh, &r);
-	if (r.has_mode)
-		mnl_attr_put_u8(nlh, KIPSEC_SA_A_MODE, r.mode);
-	if (r.has_reqid)
-		mnl_attr_put_u32(nlh, KIPSEC_SA_A_REQID, r.reqid);
 	mnl_attr_nest_end(nlh, nest);
 	if (r.has_min)
 		mnl_attr_put_u32(nlh, KIPSEC_A_SPI_MIN, r.spi_min);
