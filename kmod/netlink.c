@@ -402,12 +402,74 @@ static int parse_alg(const struct nlattr *nest, u8 kind,
 				   &attrs, extack);
 }
 
+/*
+ * What an SA and a policy template share, found under different attribute
+ * numbers: the protocol, the two addresses, the mode and the reqid.
+ */
+struct xfrm_attrs {
+	int proto, src, dst, mode, reqid;
+	int blame;	/* the address at fault when the families differ */
+};
+
+static const struct xfrm_attrs sa_xfrm_attrs = {
+	.proto = KIPSEC_SA_A_PROTO, .src = KIPSEC_SA_A_SRC,
+	.dst = KIPSEC_SA_A_DST, .mode = KIPSEC_SA_A_MODE,
+	.reqid = KIPSEC_SA_A_REQID, .blame = KIPSEC_SA_A_SRC,
+};
+
+static const struct xfrm_attrs tmpl_xfrm_attrs = {
+	.proto = KIPSEC_TMPL_A_PROTO, .src = KIPSEC_TMPL_A_SRC,
+	.dst = KIPSEC_TMPL_A_DST, .mode = KIPSEC_TMPL_A_MODE,
+	.reqid = KIPSEC_TMPL_A_REQID, .blame = KIPSEC_TMPL_A_DST,
+};
+
+/*
+ * Parse those into @x (zeroed by the caller); the protocol attribute must be
+ * there, the rest is optional. @x->family comes from whichever address is
+ * given, and both must agree.
+ */
+static int parse_xfrm(struct nlattr **tb, const struct xfrm_attrs *a,
+		      struct kipsec_tmpl *x, struct netlink_ext_ack *extack)
+{
+	u16 sfam = 0, dfam = 0;
+	int err;
+
+	x->proto = nla_get_u8(tb[a->proto]);
+	if (x->proto != IPPROTO_ESP && x->proto != IPPROTO_AH) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[a->proto],
+				    "protocol must be IPPROTO_ESP (50) or IPPROTO_AH (51)");
+		return -EPROTONOSUPPORT;
+	}
+	if (tb[a->dst]) {
+		err = parse_addr(tb[a->dst], &x->daddr, &dfam, extack);
+		if (err)
+			return err;
+	}
+	if (tb[a->src]) {
+		err = parse_addr(tb[a->src], &x->saddr, &sfam, extack);
+		if (err)
+			return err;
+	}
+	if (sfam && dfam && sfam != dfam) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[a->blame],
+				    "source and destination families differ");
+		return -EAFNOSUPPORT;
+	}
+	x->family = dfam ?: sfam;
+	if (tb[a->mode])
+		x->mode = nla_get_u8(tb[a->mode]);
+	if (tb[a->reqid])
+		x->reqid = nla_get_u32(tb[a->reqid]);
+	return 0;
+}
+
 /* Parse KIPSEC_A_SA of SA_NEW / SA_UPDATE / GETSPI into @cfg. */
 static int parse_sa(const struct nlattr *nest,
 		    const struct nla_policy *policy, bool need_spi,
 		    struct kipsec_sa_cfg *cfg, struct netlink_ext_ack *extack)
 {
 	struct nlattr *tb[KIPSEC_SA_A_MAX + 1];
+	struct kipsec_tmpl x = {};
 	int err, i;
 
 	err = nla_parse_nested(tb, KIPSEC_SA_A_MAX, nest, policy, extack);
@@ -440,31 +502,17 @@ static int parse_sa(const struct nlattr *nest,
 			return -EINVAL;
 		}
 	}
-	err = parse_addr(tb[KIPSEC_SA_A_DST], &cfg->id.daddr, &cfg->id.family,
-			 extack);
+	err = parse_xfrm(tb, &sa_xfrm_attrs, &x, extack);
 	if (err)
 		return err;
-	cfg->id.proto = nla_get_u8(tb[KIPSEC_SA_A_PROTO]);
-	if (cfg->id.proto != IPPROTO_ESP && cfg->id.proto != IPPROTO_AH) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[KIPSEC_SA_A_PROTO],
-				    "protocol must be IPPROTO_ESP (50) or IPPROTO_AH (51)");
-		return -EPROTONOSUPPORT;
-	}
-	if (tb[KIPSEC_SA_A_SRC]) {
-		err = parse_addr(tb[KIPSEC_SA_A_SRC], &cfg->saddr,
-				 &cfg->src_family, extack);
-		if (err)
-			return err;
-		if (cfg->src_family != cfg->id.family) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[KIPSEC_SA_A_SRC],
-					    "source and destination families differ");
-			return -EAFNOSUPPORT;
-		}
-	}
-	if (tb[KIPSEC_SA_A_MODE])
-		cfg->mode = nla_get_u8(tb[KIPSEC_SA_A_MODE]);
-	if (tb[KIPSEC_SA_A_REQID])
-		cfg->reqid = nla_get_u32(tb[KIPSEC_SA_A_REQID]);
+	cfg->id.proto = x.proto;
+	cfg->id.daddr = x.daddr;
+	cfg->id.family = x.family;
+	cfg->saddr = x.saddr;
+	if (tb[KIPSEC_SA_A_SRC])
+		cfg->src_family = x.family;
+	cfg->mode = x.mode;
+	cfg->reqid = x.reqid;
 	if (tb[KIPSEC_SA_A_FLAGS])
 		cfg->flags = nla_get_u32(tb[KIPSEC_SA_A_FLAGS]);
 	if (tb[KIPSEC_SA_A_REPLAY_WINDOW])
@@ -558,7 +606,6 @@ static int parse_tmpl(const struct nlattr *nest, struct kipsec_tmpl *t,
 		      struct netlink_ext_ack *extack)
 {
 	struct nlattr *tb[KIPSEC_TMPL_A_MAX + 1];
-	u16 fam;
 	int err;
 
 	err = nla_parse_nested(tb, KIPSEC_TMPL_A_MAX, nest, tmpl_policy,
@@ -571,38 +618,13 @@ static int parse_tmpl(const struct nlattr *nest, struct kipsec_tmpl *t,
 			       "KIPSEC_TMPL_A_PROTO is mandatory");
 		return -EINVAL;
 	}
-	t->proto = nla_get_u8(tb[KIPSEC_TMPL_A_PROTO]);
-	if (t->proto != IPPROTO_ESP && t->proto != IPPROTO_AH) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[KIPSEC_TMPL_A_PROTO],
-				    "protocol must be IPPROTO_ESP or IPPROTO_AH");
-		return -EPROTONOSUPPORT;
-	}
-	if (tb[KIPSEC_TMPL_A_MODE])
-		t->mode = nla_get_u8(tb[KIPSEC_TMPL_A_MODE]);
-	if (tb[KIPSEC_TMPL_A_REQID])
-		t->reqid = nla_get_u32(tb[KIPSEC_TMPL_A_REQID]);
+	err = parse_xfrm(tb, &tmpl_xfrm_attrs, t, extack);
+	if (err)
+		return err;
 	if (tb[KIPSEC_TMPL_A_SPI])
 		t->spi = nla_get_be32(tb[KIPSEC_TMPL_A_SPI]);
 	if (tb[KIPSEC_TMPL_A_LEVEL])
 		t->level = nla_get_u8(tb[KIPSEC_TMPL_A_LEVEL]);
-	if (tb[KIPSEC_TMPL_A_SRC]) {
-		err = parse_addr(tb[KIPSEC_TMPL_A_SRC], &t->saddr, &t->family,
-				 extack);
-		if (err)
-			return err;
-	}
-	if (tb[KIPSEC_TMPL_A_DST]) {
-		err = parse_addr(tb[KIPSEC_TMPL_A_DST], &t->daddr, &fam,
-				 extack);
-		if (err)
-			return err;
-		if (t->family && t->family != fam) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[KIPSEC_TMPL_A_DST],
-					    "template source and destination families differ");
-			return -EAFNOSUPPORT;
-		}
-		t->family = fam;
-	}
 	if (t->mode == KIPSEC_MODE_TUNNEL &&
 	    (!tb[KIPSEC_TMPL_A_SRC] || !tb[KIPSEC_TMPL_A_DST])) {
 		KIPSEC_MISSING(extack, nest,

@@ -33,6 +33,64 @@ int unknown_keyword(const char *ctx, const char *word)
 	return -1;
 }
 
+int need_word(bool has, const char *ctx, const char *keyword)
+{
+	if (!has)
+		errorf("%s: missing \"%s\"", ctx, keyword);
+	return has ? 0 : -1;
+}
+
+int next_arg(int *argcp, char ***argvp, const char *ctx)
+{
+	if (*argcp < 2)
+		return missing_arg(ctx, **argvp);
+	(*argcp)--;
+	(*argvp)++;
+	return 0;
+}
+
+int next_u32(int *argcp, char ***argvp, const char *ctx, const char *what,
+	     uint32_t *v, bool *has)
+{
+	if (next_arg(argcp, argvp, ctx) || parse_u32(**argvp, what, v))
+		return -1;
+	*has = true;
+	return 0;
+}
+
+int next_u64(int *argcp, char ***argvp, const char *ctx, const char *what,
+	     uint64_t *v, bool *has)
+{
+	if (next_arg(argcp, argvp, ctx) || parse_u64(**argvp, what, v))
+		return -1;
+	*has = true;
+	return 0;
+}
+
+int next_choice(int *argcp, char ***argvp, const char *ctx, const char *what,
+		const char *const *names, uint8_t *v, bool *has)
+{
+	int i;
+
+	if (next_arg(argcp, argvp, ctx))
+		return -1;
+	i = parse_choice(**argvp, what, names);
+	if (i < 0)
+		return -1;
+	*v = i;
+	*has = true;
+	return 0;
+}
+
+int next_addr(int *argcp, char ***argvp, const char *ctx, const char *what,
+	      struct kaddr *a, bool *has)
+{
+	if (next_arg(argcp, argvp, ctx) || parse_addr(**argvp, what, a))
+		return -1;
+	*has = true;
+	return 0;
+}
+
 static int parse_num(const char *word, const char *what, uint64_t max,
 		     uint64_t *v)
 {

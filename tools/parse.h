@@ -62,6 +62,23 @@ const char *addr_str(const void *bytes, size_t len, char *buf, size_t blen);
 int missing_arg(const char *ctx, const char *keyword);
 int unknown_keyword(const char *ctx, const char *word);
 
+/* "ctx: missing \"keyword\"" unless has; 0 or -1. */
+int need_word(bool has, const char *ctx, const char *keyword);
+
+/*
+ * The cursor (argc, argv) on a keyword: next_arg() moves it to the value;
+ * next_u32() and the others also parse the value and set *has.
+ */
+int next_arg(int *argcp, char ***argvp, const char *ctx);
+int next_u32(int *argcp, char ***argvp, const char *ctx, const char *what,
+	     uint32_t *v, bool *has);
+int next_u64(int *argcp, char ***argvp, const char *ctx, const char *what,
+	     uint64_t *v, bool *has);
+int next_choice(int *argcp, char ***argvp, const char *ctx, const char *what,
+		const char *const *names, uint8_t *v, bool *has);
+int next_addr(int *argcp, char ***argvp, const char *ctx, const char *what,
+	      struct kaddr *a, bool *has);
+
 /* Argument cursor: NEXT_ARG() moves to the value of the current keyword. */
 #define NEXT_ARG(ctx)						\
 	do {							\

@@ -239,13 +239,6 @@ static int parse_policy(int argc, char **argv, struct pol_req *r,
 	return sel_finish(&r->sel);
 }
 
-static int need(bool has, const char *ctx, const char *kw)
-{
-	if (!has)
-		errorf("%s: missing \"%s\"", ctx, kw);
-	return has ? 0 : -1;
-}
-
 static void put_tmpls(struct nlmsghdr *nlh, const struct pol_req *r)
 {
 	struct nlattr *list = mnl_attr_nest_start(nlh, KIPSEC_POL_A_TMPLS);
@@ -300,22 +293,13 @@ static int cur_pol_cb(const struct nlmsghdr *nlh, void *data)
 	static const enum mnl_attr_data_type types[KIPSEC_A_MAX + 1] = {
 		[KIPSEC_A_POLICY] = MNL_TYPE_NESTED,
 	};
-	static const enum mnl_attr_data_type ptypes[KIPSEC_POL_A_MAX + 1] = {
-		[KIPSEC_POL_A_ID] = MNL_TYPE_U32,
-		[KIPSEC_POL_A_DIR] = MNL_TYPE_U8,
-		[KIPSEC_POL_A_PRIORITY] = MNL_TYPE_U32,
-		[KIPSEC_POL_A_ACTION] = MNL_TYPE_U8,
-		[KIPSEC_POL_A_SEL] = MNL_TYPE_NESTED,
-		[KIPSEC_POL_A_TMPLS] = MNL_TYPE_NESTED,
-	};
 	static const struct nl_pol pol = { KIPSEC_A_MAX, types };
-	static const struct nl_pol ppol = { KIPSEC_POL_A_MAX, ptypes };
 	const struct nlattr *tb[KIPSEC_A_MAX + 1];
 	const struct nlattr *p[KIPSEC_POL_A_MAX + 1];
 	struct cur_pol *c = data;
 
 	nl_parse_msg(nlh, &pol, tb);
-	nl_parse_nest(tb[KIPSEC_A_POLICY], &ppol, p);
+	nl_parse_nest(tb[KIPSEC_A_POLICY], &policy_nl_pol, p);
 	if (!p[KIPSEC_POL_A_ID] || !p[KIPSEC_POL_A_DIR] ||
 	    !p[KIPSEC_POL_A_ACTION] || !p[KIPSEC_POL_A_SEL])
 		return 0;
@@ -391,8 +375,8 @@ static int policy_add(int argc, char **argv, bool update)
 		errorf("%s: \"id\" is assigned by the kernel", ctx);
 		return 1;
 	}
-	if ((!r.has_id && need(r.has_dir, ctx, "dir")) ||
-	    (!update && need(r.has_action, ctx, "action")))
+	if ((!r.has_id && need_word(r.has_dir, ctx, "dir")) ||
+	    (!update && need_word(r.has_action, ctx, "action")))
 		return 1;
 	if (nl_open())
 		return 1;
@@ -425,21 +409,6 @@ static int policy_add(int argc, char **argv, bool update)
 	return nl_submit(nlh, ctx) ? 1 : 0;
 }
 
-static int policy_print_cb(const struct nlmsghdr *nlh, void *data)
-{
-	static const enum mnl_attr_data_type types[KIPSEC_A_MAX + 1] = {
-		[KIPSEC_A_POLICY] = MNL_TYPE_NESTED,
-	};
-	static const struct nl_pol pol = { KIPSEC_A_MAX, types };
-	const struct nlattr *tb[KIPSEC_A_MAX + 1];
-
-	(void)data;
-	nl_parse_msg(nlh, &pol, tb);
-	if (tb[KIPSEC_A_POLICY])
-		print_policy(tb[KIPSEC_A_POLICY], NULL);
-	return 0;
-}
-
 static int policy_del_get(int argc, char **argv, bool get)
 {
 	const char *ctx = get ? "policy get" : "policy del";
@@ -447,13 +416,9 @@ static int policy_del_get(int argc, char **argv, bool get)
 	struct pol_req r = { 0 };
 	struct nlmsghdr *nlh;
 	struct nlattr *nest;
-	int ret;
 
-	while (get && argc > 0 && argv[argc - 1][0] == '-') {
-		if (parse_show_opts(1, &argv[argc - 1], ctx))
-			return 1;
-		argc--;
-	}
+	if (get && get_show_opts(&argc, argv, ctx))
+		return 1;
 	if (parse_policy(argc, argv, &r, ctx))
 		return 1;
 	if (r.has_action || r.ntmpl) {
@@ -461,7 +426,7 @@ static int policy_del_get(int argc, char **argv, bool get)
 		       r.ntmpl ? "tmpl" : "action");
 		return 1;
 	}
-	if (!r.has_id && need(r.has_dir, ctx, "dir"))
+	if (!r.has_id && need_word(r.has_dir, ctx, "dir"))
 		return 1;
 	if (nl_open())
 		return 1;
@@ -471,37 +436,20 @@ static int policy_del_get(int argc, char **argv, bool get)
 	mnl_attr_nest_end(nlh, nest);
 	if (!get)
 		return nl_submit(nlh, ctx) ? 1 : 0;
-	if (opts.batching && nl_batch_flush() && !opts.force)
-		return 1;
-	open_json_array(NULL);
-	ret = nl_request(nlh, policy_print_cb, NULL, ctx);
-	close_json_array();
-	print_nl();
-	fflush(kout);
-	return ret ? 1 : 0;
+	return print_reply(nlh, print_obj_cb, NULL, ctx);
 }
 
-static int policy_show(int argc, char **argv)
+static int policy_show(int argc, char **argv, bool keys)
 {
-	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh;
-
-	if (parse_show_opts(argc, argv, "policy show"))
-		return 1;
-	if (nl_open())
-		return 1;
-	if (opts.batching && nl_batch_flush() && !opts.force)
-		return 1;
-	nlh = nl_msg(buf, KIPSEC_CMD_POLICY_GET, 0);
-	return nl_dump_print(nlh, policy_print_cb, NULL, "policy show") ? 1 : 0;
+	return show_dump(argc, argv, KIPSEC_CMD_POLICY_GET, keys,
+			 "policy show");
 }
 
-static int policy_flush(int argc, char **argv)
+static int policy_flush(int argc, char **argv, bool unused)
 {
-	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh;
 	int dir = -1;
 
+	(void)unused;
 	for (; argc > 0; argc--, argv++) {
 		if (matches(*argv, "dir")) {
 			NEXT_ARG("policy flush");
@@ -513,34 +461,25 @@ static int policy_flush(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (nl_open())
-		return 1;
-	if (opts.batching && nl_batch_flush() && !opts.force)
-		return 1;
-	nlh = nl_msg(buf, KIPSEC_CMD_POLICY_FLUSH, 0);
-	if (dir >= 0)
-		mnl_attr_put_u8(nlh, KIPSEC_A_DIR, dir);
-	return nl_request(nlh, NULL, NULL, "policy flush") ? 1 : 0;
+	return send_flush(KIPSEC_CMD_POLICY_FLUSH, KIPSEC_A_DIR, dir,
+			  "policy flush");
 }
 
 int cmd_policy(int argc, char **argv)
 {
-	if (argc < 1)
-		return policy_show(0, NULL);
-	if (matches(*argv, "add"))
-		return policy_add(argc - 1, argv + 1, false);
-	if (matches(*argv, "update"))
-		return policy_add(argc - 1, argv + 1, true);
-	if (matches(*argv, "del") || matches(*argv, "delete"))
-		return policy_del_get(argc - 1, argv + 1, false);
-	if (matches(*argv, "get"))
-		return policy_del_get(argc - 1, argv + 1, true);
-	if (matches(*argv, "show") || matches(*argv, "list") ||
-	    matches(*argv, "dump"))
-		return policy_show(argc - 1, argv + 1);
-	if (matches(*argv, "flush"))
-		return policy_flush(argc - 1, argv + 1);
-	errorf("unknown command \"%s\" in policy: expected add, update, del, get, show or flush",
-	       *argv);
-	return 1;
+	/* policies carry no keys: show -k changes nothing */
+	static const struct verb verbs[] = {
+		{ "show", policy_show, false },
+		{ "list", policy_show, false },
+		{ "dump", policy_show, false },
+		{ "add", policy_add, false },
+		{ "update", policy_add, true },
+		{ "del", policy_del_get, false },
+		{ "delete", policy_del_get, false },
+		{ "get", policy_del_get, true },
+		{ "flush", policy_flush, false },
+	};
+
+	return run_verb("policy", verbs, ARRAY_SIZE(verbs), argc, argv,
+			"add, update, del, get, show or flush");
 }

@@ -46,11 +46,6 @@ struct sa_req {
 	struct sel sel;
 };
 
-static int parse_spi(const char *word, uint32_t *spi)
-{
-	return parse_u32(word, "spi", spi);
-}
-
 static int parse_alg(int *argcp, char ***argvp, struct alg *alg,
 		     const char *ctx, int nargs)
 {
@@ -164,6 +159,65 @@ static int parse_flags(int *argcp, char ***argvp, struct sa_req *r,
 	return 0;
 }
 
+/* "encap espinudp SPORT DPORT [OADDR]": the cursor ends on the last word. */
+static int parse_encap(int *argcp, char ***argvp, struct sa_req *r,
+		       const char *ctx)
+{
+	static const char *const types[] = { "espinudp", NULL };
+	char **argv = *argvp;
+	int argc = *argcp;
+
+	NEXT_ARG(ctx);
+	if (parse_choice(*argv, "encap", types) < 0)
+		return -1;
+	NEXT_ARG(ctx);
+	if (parse_u16(*argv, "encap sport", &r->encap.sport))
+		return -1;
+	NEXT_ARG(ctx);
+	if (parse_u16(*argv, "encap dport", &r->encap.dport))
+		return -1;
+	if (argc > 1 && strcmp(argv[1], "any") &&
+	    (strchr(argv[1], '.') || strchr(argv[1], ':'))) {
+		NEXT_ARG(ctx);
+		if (parse_addr(*argv, "encap address", &r->encap.oaddr))
+			return -1;
+		r->encap.has_oaddr = true;
+	}
+	r->encap.set = true;
+	*argcp = argc;
+	*argvp = argv;
+	return 0;
+}
+
+/* "sel SELECTOR...": the cursor ends on the last selector word. */
+static int parse_sel(int *argcp, char ***argvp, struct sel *sel,
+		     const char *ctx)
+{
+	char **argv = *argvp;
+	int argc = *argcp;
+	char sctx[64];
+
+	snprintf(sctx, sizeof(sctx), "%s sel", ctx);
+	sel->set = true;
+	while (argc > 1) {
+		int rc;
+
+		argc--;
+		argv++;
+		rc = sel_parse_word(&argc, &argv, sel, sctx);
+		if (rc < 0)
+			return -1;
+		if (rc == 0) {	/* not a selector word */
+			argc++;
+			argv--;
+			break;
+		}
+	}
+	*argcp = argc;
+	*argvp = argv;
+	return sel_finish(sel);
+}
+
 static int parse_sa(int argc, char **argv, struct sa_req *r, const char *ctx,
 		    bool getspi)
 {
@@ -174,146 +228,73 @@ static int parse_sa(int argc, char **argv, struct sa_req *r, const char *ctx,
 		int rc;
 
 		if (matches(*argv, "src")) {
-			NEXT_ARG(ctx);
-			if (parse_addr(*argv, "src", &r->src))
-				return -1;
-			r->has_src = true;
+			rc = next_addr(&argc, &argv, ctx, "src", &r->src,
+				       &r->has_src);
 		} else if (matches(*argv, "dst")) {
-			NEXT_ARG(ctx);
-			if (parse_addr(*argv, "dst", &r->dst))
-				return -1;
-			r->has_dst = true;
+			rc = next_addr(&argc, &argv, ctx, "dst", &r->dst,
+				       &r->has_dst);
 		} else if (matches(*argv, "proto")) {
 			NEXT_ARG(ctx);
-			if (parse_ipsec_proto(*argv, &r->proto))
-				return -1;
-			r->has_proto = true;
+			rc = parse_ipsec_proto(*argv, &r->proto);
+			r->has_proto = !rc;
 		} else if (matches(*argv, "spi") && !getspi) {
-			NEXT_ARG(ctx);
-			if (parse_spi(*argv, &r->spi))
-				return -1;
-			r->has_spi = true;
+			rc = next_u32(&argc, &argv, ctx, "spi", &r->spi,
+				      &r->has_spi);
 		} else if (matches(*argv, "mode")) {
-			NEXT_ARG(ctx);
-			rc = parse_choice(*argv, "mode", modes);
-			if (rc < 0)
-				return -1;
-			r->mode = rc;
-			r->has_mode = true;
+			rc = next_choice(&argc, &argv, ctx, "mode", modes,
+					 &r->mode, &r->has_mode);
 		} else if (matches(*argv, "reqid")) {
-			NEXT_ARG(ctx);
-			if (parse_u32(*argv, "reqid", &r->reqid))
-				return -1;
-			r->has_reqid = true;
+			rc = next_u32(&argc, &argv, ctx, "reqid", &r->reqid,
+				      &r->has_reqid);
 		} else if (getspi && matches(*argv, "min")) {
-			NEXT_ARG(ctx);
-			if (parse_u32(*argv, "min", &r->spi_min))
-				return -1;
-			r->has_min = true;
+			rc = next_u32(&argc, &argv, ctx, "min", &r->spi_min,
+				      &r->has_min);
 		} else if (getspi && matches(*argv, "max")) {
-			NEXT_ARG(ctx);
-			if (parse_u32(*argv, "max", &r->spi_max))
-				return -1;
-			r->has_max = true;
+			rc = next_u32(&argc, &argv, ctx, "max", &r->spi_max,
+				      &r->has_max);
 		} else if (getspi) {
 			return unknown_keyword(ctx, *argv);
 		} else if (matches(*argv, "aead")) {
-			if (parse_alg(&argc, &argv, &r->aead, ctx, 3))
-				return -1;
+			rc = parse_alg(&argc, &argv, &r->aead, ctx, 3);
 		} else if (matches(*argv, "enc")) {
-			if (parse_alg(&argc, &argv, &r->crypt, ctx, 2))
-				return -1;
+			rc = parse_alg(&argc, &argv, &r->crypt, ctx, 2);
 		} else if (matches(*argv, "auth")) {
-			if (parse_alg(&argc, &argv, &r->auth, ctx, 2))
-				return -1;
+			rc = parse_alg(&argc, &argv, &r->auth, ctx, 2);
 		} else if (matches(*argv, "auth-trunc")) {
-			if (parse_alg(&argc, &argv, &r->auth, ctx, 3))
-				return -1;
+			rc = parse_alg(&argc, &argv, &r->auth, ctx, 3);
 		} else if (matches(*argv, "replay-window")) {
-			NEXT_ARG(ctx);
-			if (parse_u32(*argv, "replay-window", &r->replay))
-				return -1;
-			r->has_replay = true;
+			rc = next_u32(&argc, &argv, ctx, "replay-window",
+				      &r->replay, &r->has_replay);
 		} else if (matches(*argv, "flag")) {
-			if (parse_flags(&argc, &argv, r, ctx))
-				return -1;
+			rc = parse_flags(&argc, &argv, r, ctx);
 		} else if (matches(*argv, "esn")) {
 			r->flags |= KIPSEC_SA_F_ESN;
 			r->has_flags = true;
+			rc = 0;
 		} else if (matches(*argv, "df")) {
-			NEXT_ARG(ctx);
-			rc = parse_choice(*argv, "df", dfs);
-			if (rc < 0)
-				return -1;
-			r->df = rc;
-			r->has_df = true;
+			rc = next_choice(&argc, &argv, ctx, "df", dfs, &r->df,
+					 &r->has_df);
 		} else if (matches(*argv, "seq-out")) {
-			NEXT_ARG(ctx);
-			if (parse_u64(*argv, "seq-out", &r->seq_out))
-				return -1;
-			r->has_seq_out = true;
+			rc = next_u64(&argc, &argv, ctx, "seq-out", &r->seq_out,
+				      &r->has_seq_out);
 		} else if (matches(*argv, "seq-in")) {
-			NEXT_ARG(ctx);
-			if (parse_u64(*argv, "seq-in", &r->seq_in))
-				return -1;
-			r->has_seq_in = true;
+			rc = next_u64(&argc, &argv, ctx, "seq-in", &r->seq_in,
+				      &r->has_seq_in);
 		} else if (matches(*argv, "encap")) {
-			static const char *const types[] = { "espinudp", NULL };
-
-			NEXT_ARG(ctx);
-			if (parse_choice(*argv, "encap", types) < 0)
-				return -1;
-			NEXT_ARG(ctx);
-			if (parse_u16(*argv, "encap sport", &r->encap.sport))
-				return -1;
-			NEXT_ARG(ctx);
-			if (parse_u16(*argv, "encap dport", &r->encap.dport))
-				return -1;
-			if (argc > 1 && strcmp(argv[1], "any") &&
-			    (strchr(argv[1], '.') || strchr(argv[1], ':'))) {
-				NEXT_ARG(ctx);
-				if (parse_addr(*argv, "encap address",
-					       &r->encap.oaddr))
-					return -1;
-				r->encap.has_oaddr = true;
-			}
-			r->encap.set = true;
+			rc = parse_encap(&argc, &argv, r, ctx);
 		} else if (matches(*argv, "lifetime")) {
-			if (parse_lft(&argc, &argv, r, ctx))
-				return -1;
+			rc = parse_lft(&argc, &argv, r, ctx);
 		} else if (matches(*argv, "sel")) {
-			char sctx[64];
-
-			snprintf(sctx, sizeof(sctx), "%s sel", ctx);
-			r->sel.set = true;
-			while (argc > 1) {
-				argc--;
-				argv++;
-				rc = sel_parse_word(&argc, &argv, &r->sel, sctx);
-				if (rc < 0)
-					return -1;
-				if (rc == 0) {	/* not a selector word */
-					argc++;
-					argv--;
-					break;
-				}
-			}
-			if (sel_finish(&r->sel))
-				return -1;
+			rc = parse_sel(&argc, &argv, &r->sel, ctx);
 		} else {
 			return unknown_keyword(ctx, *argv);
 		}
+		if (rc)
+			return -1;
 	}
 	if (r->has_src && r->has_dst && families_agree(&r->src, &r->dst))
 		return -1;
 	return 0;
-}
-
-static int need(bool has, const char *ctx, const char *kw)
-{
-	if (!has)
-		errorf("%s: missing \"%s\"", ctx, kw);
-	return has ? 0 : -1;
 }
 
 static void put_addr(struct nlmsghdr *nlh, uint16_t type,
@@ -343,7 +324,7 @@ static void put_lft(struct nlmsghdr *nlh, uint16_t type, const struct lft *l)
 	mnl_attr_nest_end(nlh, nest);
 }
 
-/* The key attributes (SPI, DST, PROTO) plus SRC when given. */
+/* The key attributes (SPI, DST, PROTO) plus SRC, MODE and REQID when given. */
 static void put_sa_id(struct nlmsghdr *nlh, const struct sa_req *r)
 {
 	if (r->has_spi)
@@ -352,6 +333,10 @@ static void put_sa_id(struct nlmsghdr *nlh, const struct sa_req *r)
 	mnl_attr_put_u8(nlh, KIPSEC_SA_A_PROTO, r->proto);
 	if (r->has_src)
 		put_addr(nlh, KIPSEC_SA_A_SRC, &r->src);
+	if (r->has_mode)
+		mnl_attr_put_u8(nlh, KIPSEC_SA_A_MODE, r->mode);
+	if (r->has_reqid)
+		mnl_attr_put_u32(nlh, KIPSEC_SA_A_REQID, r->reqid);
 }
 
 /*
@@ -398,9 +383,10 @@ static int sa_add(int argc, char **argv, bool update)
 
 	if (parse_sa(argc, argv, &r, ctx, false))
 		goto out;
-	if (need(r.has_dst, ctx, "dst") || need(r.has_proto, ctx, "proto") ||
-	    need(r.has_spi, ctx, "spi") ||
-	    (!update && need(r.has_src, ctx, "src")))
+	if (need_word(r.has_dst, ctx, "dst") ||
+	    need_word(r.has_proto, ctx, "proto") ||
+	    need_word(r.has_spi, ctx, "spi") ||
+	    (!update && need_word(r.has_src, ctx, "src")))
 		goto out;
 	if (r.auth.set && !r.auth.has_icv)
 		auth_notice(&r.auth);
@@ -410,10 +396,6 @@ static int sa_add(int argc, char **argv, bool update)
 	nlh = nl_msg(buf, update ? KIPSEC_CMD_SA_UPDATE : KIPSEC_CMD_SA_NEW, 0);
 	nest = mnl_attr_nest_start(nlh, KIPSEC_A_SA);
 	put_sa_id(nlh, &r);
-	if (r.has_mode)
-		mnl_attr_put_u8(nlh, KIPSEC_SA_A_MODE, r.mode);
-	if (r.has_reqid)
-		mnl_attr_put_u32(nlh, KIPSEC_SA_A_REQID, r.reqid);
 	if (r.aead.set)
 		put_alg(nlh, KIPSEC_SA_A_ALG_AEAD, &r.aead);
 	if (r.crypt.set)
@@ -454,23 +436,6 @@ out:
 	return ret ? 1 : 0;
 }
 
-static int sa_print_cb(const struct nlmsghdr *nlh, void *data)
-{
-	static const enum mnl_attr_data_type types[KIPSEC_A_MAX + 1] = {
-		[KIPSEC_A_SA] = MNL_TYPE_NESTED,
-	};
-	static const struct nl_pol pol = { KIPSEC_A_MAX, types };
-	const struct nlattr *tb[KIPSEC_A_MAX + 1];
-
-	nl_parse_msg(nlh, &pol, tb);
-	if (tb[KIPSEC_A_SA]) {
-		print_sa(tb[KIPSEC_A_SA], NULL);
-		if (data)
-			*(int *)data += 1;
-	}
-	return 0;
-}
-
 static int sa_del_get(int argc, char **argv, bool get)
 {
 	const char *ctx = get ? "sa get" : "sa del";
@@ -478,18 +443,15 @@ static int sa_del_get(int argc, char **argv, bool get)
 	struct sa_req r = { 0 };
 	struct nlmsghdr *nlh;
 	struct nlattr *nest;
-	int ret;
 
 	/* sa get accepts -k/-s/-j after its arguments too */
-	while (get && argc > 0 && argv[argc - 1][0] == '-') {
-		if (parse_show_opts(1, &argv[argc - 1], ctx))
-			return 1;
-		argc--;
-	}
+	if (get && get_show_opts(&argc, argv, ctx))
+		return 1;
 	if (parse_sa(argc, argv, &r, ctx, false))
 		return 1;
-	if (need(r.has_dst, ctx, "dst") || need(r.has_proto, ctx, "proto") ||
-	    need(r.has_spi, ctx, "spi"))
+	if (need_word(r.has_dst, ctx, "dst") ||
+	    need_word(r.has_proto, ctx, "proto") ||
+	    need_word(r.has_spi, ctx, "spi"))
 		return 1;
 	if (nl_open())
 		return 1;
@@ -503,40 +465,19 @@ static int sa_del_get(int argc, char **argv, bool get)
 		return nl_submit(nlh, ctx) ? 1 : 0;
 	if (opts.keys)
 		mnl_attr_put_u32(nlh, KIPSEC_A_FLAGS, KIPSEC_F_WITH_KEYS);
-	if (opts.batching && nl_batch_flush() && !opts.force)
-		return 1;
-	open_json_array(NULL);
-	ret = nl_request(nlh, sa_print_cb, NULL, ctx);
-	close_json_array();
-	print_nl();
-	fflush(kout);
-	return ret ? 1 : 0;
+	return print_reply(nlh, print_obj_cb, NULL, ctx);
 }
 
-static int sa_show(int argc, char **argv)
+static int sa_show(int argc, char **argv, bool keys)
 {
-	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh;
-	int count = 0;
-
-	if (parse_show_opts(argc, argv, "sa show"))
-		return 1;
-	if (nl_open())
-		return 1;
-	if (opts.batching && nl_batch_flush() && !opts.force)
-		return 1;
-	nlh = nl_msg(buf, KIPSEC_CMD_SA_GET, 0);
-	if (opts.keys)
-		mnl_attr_put_u32(nlh, KIPSEC_A_FLAGS, KIPSEC_F_WITH_KEYS);
-	return nl_dump_print(nlh, sa_print_cb, &count, "sa show") ? 1 : 0;
+	return show_dump(argc, argv, KIPSEC_CMD_SA_GET, keys, "sa show");
 }
 
-static int sa_flush(int argc, char **argv)
+static int sa_flush(int argc, char **argv, bool unused)
 {
-	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh;
 	uint8_t proto = 0;
 
+	(void)unused;
 	for (; argc > 0; argc--, argv++) {
 		if (matches(*argv, "proto")) {
 			NEXT_ARG("sa flush");
@@ -547,14 +488,8 @@ static int sa_flush(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (nl_open())
-		return 1;
-	if (opts.batching && nl_batch_flush() && !opts.force)
-		return 1;
-	nlh = nl_msg(buf, KIPSEC_CMD_SA_FLUSH, 0);
-	if (proto)
-		mnl_attr_put_u8(nlh, KIPSEC_A_PROTO, proto);
-	return nl_request(nlh, NULL, NULL, "sa flush") ? 1 : 0;
+	return send_flush(KIPSEC_CMD_SA_FLUSH, KIPSEC_A_PROTO,
+			  proto ? proto : -1, "sa flush");
 }
 
 static int getspi_cb(const struct nlmsghdr *nlh, void *data)
@@ -584,69 +519,57 @@ static int getspi_cb(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
-static int sa_getspi(int argc, char **argv)
+static int sa_getspi(int argc, char **argv, bool unused)
 {
 	const char *ctx = "sa getspi";
 	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
 	struct sa_req r = { 0 };
 	struct nlmsghdr *nlh;
 	struct nlattr *nest;
-	int got = 0, ret;
+	int got = 0;
 
+	(void)unused;
 	if (parse_sa(argc, argv, &r, ctx, true))
 		return 1;
-	if (need(r.has_src, ctx, "src") || need(r.has_dst, ctx, "dst") ||
-	    need(r.has_proto, ctx, "proto"))
+	if (need_word(r.has_src, ctx, "src") ||
+	    need_word(r.has_dst, ctx, "dst") ||
+	    need_word(r.has_proto, ctx, "proto"))
 		return 1;
 	if (nl_open())
-		return 1;
-	if (opts.batching && nl_batch_flush() && !opts.force)
 		return 1;
 	nlh = nl_msg(buf, KIPSEC_CMD_SA_GETSPI, 0);
 	nest = mnl_attr_nest_start(nlh, KIPSEC_A_SA);
 	put_sa_id(nlh, &r);
-	if (r.has_mode)
-		mnl_attr_put_u8(nlh, KIPSEC_SA_A_MODE, r.mode);
-	if (r.has_reqid)
-		mnl_attr_put_u32(nlh, KIPSEC_SA_A_REQID, r.reqid);
 	mnl_attr_nest_end(nlh, nest);
 	if (r.has_min)
 		mnl_attr_put_u32(nlh, KIPSEC_A_SPI_MIN, r.spi_min);
 	if (r.has_max)
 		mnl_attr_put_u32(nlh, KIPSEC_A_SPI_MAX, r.spi_max);
-	open_json_array(NULL);
-	ret = nl_request(nlh, getspi_cb, &got, ctx);
-	close_json_array();
-	if (is_json())
-		print_nl();
-	fflush(kout);
-	if (!ret && !got) {
+	if (print_reply(nlh, getspi_cb, &got, ctx))
+		return 1;
+	if (!got) {
 		errorf("%s: the kernel sent no SPI", ctx);
 		return 1;
 	}
-	return ret ? 1 : 0;
+	return 0;
 }
 
 int cmd_sa(int argc, char **argv)
 {
-	if (argc < 1)
-		return sa_show(0, NULL);
-	if (matches(*argv, "add"))
-		return sa_add(argc - 1, argv + 1, false);
-	if (matches(*argv, "update"))
-		return sa_add(argc - 1, argv + 1, true);
-	if (matches(*argv, "del") || matches(*argv, "delete"))
-		return sa_del_get(argc - 1, argv + 1, false);
-	if (matches(*argv, "get"))
-		return sa_del_get(argc - 1, argv + 1, true);
-	if (matches(*argv, "show") || matches(*argv, "list") ||
-	    matches(*argv, "dump"))
-		return sa_show(argc - 1, argv + 1);
-	if (matches(*argv, "flush"))
-		return sa_flush(argc - 1, argv + 1);
-	if (matches(*argv, "getspi") || matches(*argv, "allocspi"))
-		return sa_getspi(argc - 1, argv + 1);
-	errorf("unknown command \"%s\" in sa: expected add, update, del, get, %s",
-	       *argv, "show, flush or getspi");
-	return 1;
+	static const struct verb verbs[] = {
+		{ "show", sa_show, true },
+		{ "list", sa_show, true },
+		{ "dump", sa_show, true },
+		{ "add", sa_add, false },
+		{ "update", sa_add, true },
+		{ "del", sa_del_get, false },
+		{ "delete", sa_del_get, false },
+		{ "get", sa_del_get, true },
+		{ "flush", sa_flush, false },
+		{ "getspi", sa_getspi, false },
+		{ "allocspi", sa_getspi, false },
+	};
+
+	return run_verb("sa", verbs, ARRAY_SIZE(verbs), argc, argv,
+			"add, update, del, get, show, flush or getspi");
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Printing of the objects the kernel sends (SAs, policies, selectors,
- * counters), shared by show, get, explain and monitor.
+ * counters), shared by show, get, explain and monitor; and the plumbing
+ * of get, show and flush that sa and policy share.
  */
 #include <netinet/in.h>
 #include <stdio.h>
@@ -197,7 +198,7 @@ static const enum mnl_attr_data_type pol_types[KIPSEC_POL_A_MAX + 1] = {
 	[KIPSEC_POL_A_STATS] = MNL_TYPE_NESTED,
 };
 
-static const struct nl_pol pol_pol = { KIPSEC_POL_A_MAX, pol_types };
+const struct nl_pol policy_nl_pol = { KIPSEC_POL_A_MAX, pol_types };
 
 static const enum mnl_attr_data_type tmpl_types[KIPSEC_TMPL_A_MAX + 1] = {
 	[KIPSEC_TMPL_A_PROTO] = MNL_TYPE_U8,
@@ -565,7 +566,7 @@ void print_policy(const struct nlattr *nest, const char *key)
 {
 	const struct nlattr *tb[KIPSEC_POL_A_MAX + 1];
 
-	nl_parse_nest(nest, &pol_pol, tb);
+	nl_parse_nest(nest, &policy_nl_pol, tb);
 	open_json_object(key);
 	if (tb[KIPSEC_POL_A_SEL])
 		print_sel(tb[KIPSEC_POL_A_SEL], "sel");
@@ -631,4 +632,94 @@ void print_tuple(const struct nlattr *nest, const char *key)
 		print_uint(PRINT_ANY, "icmp_code", " code %llu",
 			   mnl_attr_get_u8(tb[KIPSEC_EXPLAIN_A_ICMP_CODE]));
 	close_json_object();
+}
+
+/* The SA or policy a reply carries, printed. */
+int print_obj_cb(const struct nlmsghdr *nlh, void *data)
+{
+	static const enum mnl_attr_data_type types[KIPSEC_A_MAX + 1] = {
+		[KIPSEC_A_SA] = MNL_TYPE_NESTED,
+		[KIPSEC_A_POLICY] = MNL_TYPE_NESTED,
+	};
+	static const struct nl_pol pol = { KIPSEC_A_MAX, types };
+	const struct nlattr *tb[KIPSEC_A_MAX + 1];
+
+	(void)data;
+	nl_parse_msg(nlh, &pol, tb);
+	if (tb[KIPSEC_A_SA])
+		print_sa(tb[KIPSEC_A_SA], NULL);
+	if (tb[KIPSEC_A_POLICY])
+		print_policy(tb[KIPSEC_A_POLICY], NULL);
+	return 0;
+}
+
+/* Inside -batch, what is queued goes first: 1 if that failed (no -force). */
+static int batch_sync(void)
+{
+	return opts.batching && nl_batch_flush() && !opts.force;
+}
+
+int print_reply(struct nlmsghdr *nlh,
+		int (*cb)(const struct nlmsghdr *nlh, void *data), void *data,
+		const char *ctx)
+{
+	int ret;
+
+	if (batch_sync())
+		return 1;
+	open_json_array(NULL);
+	ret = nl_request(nlh, cb, data, ctx);
+	close_json_array();
+	print_nl();
+	fflush(kout);
+	return ret ? 1 : 0;
+}
+
+int show_dump(int argc, char **argv, uint8_t cmd, bool keys, const char *ctx)
+{
+	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+
+	if (parse_show_opts(argc, argv, ctx) || nl_open() || batch_sync())
+		return 1;
+	nlh = nl_msg(buf, cmd, 0);
+	if (keys && opts.keys)
+		mnl_attr_put_u32(nlh, KIPSEC_A_FLAGS, KIPSEC_F_WITH_KEYS);
+	return nl_dump_print(nlh, print_obj_cb, NULL, ctx) ? 1 : 0;
+}
+
+int send_flush(uint8_t cmd, uint16_t type, int value, const char *ctx)
+{
+	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+
+	if (nl_open() || batch_sync())
+		return 1;
+	nlh = nl_msg(buf, cmd, 0);
+	if (value >= 0)
+		mnl_attr_put_u8(nlh, type, value);
+	return nl_request(nlh, NULL, NULL, ctx) ? 1 : 0;
+}
+
+int get_show_opts(int *argcp, char **argv, const char *ctx)
+{
+	while (*argcp > 0 && argv[*argcp - 1][0] == '-') {
+		if (parse_show_opts(1, &argv[*argcp - 1], ctx))
+			return -1;
+		(*argcp)--;
+	}
+	return 0;
+}
+
+int run_verb(const char *obj, const struct verb *verbs, size_t n, int argc,
+	     char **argv, const char *expected)
+{
+	if (argc < 1)
+		return verbs[0].run(0, NULL, verbs[0].alt);
+	for (size_t i = 0; i < n; i++)
+		if (matches(*argv, verbs[i].name))
+			return verbs[i].run(argc - 1, argv + 1, verbs[i].alt);
+	errorf("unknown command \"%s\" in %s: expected %s", *argv, obj,
+	       expected);
+	return 1;
 }
