@@ -19,6 +19,7 @@ for _ in $(seq 50); do [ -S "$work/sock" ] && break; sleep 0.1; done
 
 mkdir -p "$work/st/tests"
 cp "$top"/selftests/tests/cli_*.sh "$work/st/tests/"
+cp "$top"/selftests/cli_lib.sh "$work/st/"
 cat > "$work/st/lib.sh" <<'LIB'
 set -u
 PY=/usr/bin/python3
