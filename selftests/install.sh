@@ -118,8 +118,8 @@ for s in $KERNELS; do
 	check "$s: the installed CLI runs" "$root/usr/local/bin/kipsec" -V
 	check "$s: the installed man page renders" \
 		sh -c "MANWIDTH=80 man -l '$root/usr/local/share/man/man8/kipsec.8' | grep -q explain"
-	check "$s: the installed completion defines _kipsec" \
-		bash -c ". '$root/usr/local/share/bash-completion/completions/kipsec' && declare -F _kipsec"
+	check "$s: the installed completion completes live SPIs, ids, algorithms (tools/completion/test.sh)" \
+		bash "$TOP/tools/completion/test.sh" "$root/usr/local/share/bash-completion/completions/kipsec"
 	check "$s: make uninstall DESTDIR=..." \
 		make -s -C "$TOP" uninstall DESTDIR="$root" KDIR="$kdir"
 	eq "$s: make uninstall removed every file" \
