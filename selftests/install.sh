@@ -53,7 +53,8 @@ if [ ${#need[@]} -gt 0 ]; then
 		{ echo "install.sh: cannot install ${need[*]}" >&2; exit 1; }
 fi
 # shellcheck disable=SC2086
-"$TOP/selftests/kernels.sh" $KERNELS >/dev/null || { echo "install.sh: kernel fetch failed" >&2; exit 1; }
+kout=$("$TOP/selftests/kernels.sh" $KERNELS 2>&1) ||
+	{ printf '%s\n' "$kout" >&2; echo "install.sh: kernel fetch failed" >&2; exit 1; }
 
 VERSION=$(sed -n 's/.*KIPSEC_VERSION "\(.*\)".*/\1/p' "$TOP/kmod/kipsec.h")
 tmp=$(mktemp -d)
@@ -61,6 +62,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 echo "KTAP version 1"
 echo "# dkms $(dkms --version 2>/dev/null | sed 's/dkms-//'), kipsec $VERSION"
+printf '%s\n' "$kout" | sed -e 's/^/# /'
 
 # The DKMS source tree is the same for every kernel.
 check "make dkms-source stages dkms.conf, Kbuild, kmod/ and uapi/" \
