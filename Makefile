@@ -3,7 +3,7 @@
 # kipsec: top-level targets. `make help` lists them.
 
 TOP      := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
-CACHE    ?= $(TOP)/.cache
+CACHE    ?= $(or $(KIPSEC_CACHE),$(TOP)/.cache)
 KERNELS  ?= 6.1 6.12
 TESTS    ?=
 PREFIX   ?= /usr/local
@@ -13,7 +13,7 @@ RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
 KDIR     ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),$(call kdir_of,6.1))
 
 .PHONY: all help module module-debug kbuild tools kernels check stress bench \
-	demo style clean install uninstall
+	demo style clean install uninstall dkms dkms-source dkms-remove dkms-check
 
 all: module tools
 
@@ -26,6 +26,12 @@ help:
 	@echo 'make style               W=1 C=1 builds for both kernels, checkpatch --strict'
 	@echo 'make demo                gateway-to-gateway VPN in QEMU with strongSwan'
 	@echo 'make bench               benchmarks against the native XFRM stack'
+	@echo 'make install [KDIR=..] [DESTDIR=..] [PREFIX=/usr/local]   module, CLI, man page, completion'
+	@echo 'make uninstall [KDIR=..] [DESTDIR=..]   remove what make install put there'
+	@echo 'make dkms [KDIR=..]      register, build and install the module with DKMS'
+	@echo 'make dkms-source         only stage the DKMS source tree (/usr/src/kipsec-<version>)'
+	@echo 'make dkms-remove         unregister from DKMS and delete the source tree'
+	@echo 'make dkms-check          host check: DKMS builds for the cached kernels, install layout'
 
 # Build in a per-kernel tree of symlinks so objects for different kernels
 # never mix: build/<name>/{Kbuild,kmod,uapi,selftests/testmod}.
@@ -41,11 +47,15 @@ kbuild:
 
 # build/<kernel release>/ for the release build, build/debug-<release>/
 # for the debug one; ./kipsec.ko is the last one built.
-# The release (uname -r) from the headers' path: /lib/modules/<rel>/build
-# or .../linux-headers-<rel> (Debian's include/config/kernel.release holds
-# the upstream version, not the ABI name the modules directory uses).
+# The release (uname -r) of the headers: UTS_RELEASE, which is also what
+# the module's vermagic and modprobe's /lib/modules/<release> use. Debian's
+# include/config/kernel.release holds the upstream version (6.1.192), not
+# the ABI name, so it is not used. Without utsrelease.h (an unconfigured
+# tree), from the path: /lib/modules/<rel>/build or .../linux-headers-<rel>.
 KDIR_ABS := $(abspath $(KDIR))
-KREL ?= $(if $(filter build,$(notdir $(KDIR_ABS))),$(notdir $(patsubst %/build,%,$(KDIR_ABS))),$(patsubst linux-headers-%,%,$(notdir $(KDIR_ABS))))
+KREL_UTS := $(shell sed -n 's/.*UTS_RELEASE "\(.*\)".*/\1/p' $(KDIR_ABS)/include/generated/utsrelease.h 2>/dev/null)
+KREL_PATH := $(if $(filter build,$(notdir $(KDIR_ABS))),$(notdir $(patsubst %/build,%,$(KDIR_ABS))),$(patsubst linux-headers-%,%,$(notdir $(KDIR_ABS))))
+KREL ?= $(or $(KREL_UTS),$(KREL_PATH))
 KNAME = $(KREL)
 
 module:
@@ -79,19 +89,66 @@ demo:
 style:
 	$(TOP)/selftests/style.sh
 
-# make install [KDIR=...] [DESTDIR=...]: the module into
-# /lib/modules/<release>/extra (then depmod), the CLI, man page and
-# completion under $(PREFIX).
+# make install [KDIR=...] [DESTDIR=...] [PREFIX=...]: the module for the
+# kernel of KDIR into <DESTDIR>/lib/modules/<release>/extra (then depmod,
+# unless DESTDIR is set: a staged tree is depmod'ed where it lands), the
+# CLI, man page and bash completion under <DESTDIR><PREFIX>.
 MODDIR = $(DESTDIR)/lib/modules/$(KREL)/extra
 install: module tools
-	install -D -m 0644 $(TOP)/kipsec.ko $(MODDIR)/kipsec.ko
+	install -D -m 0644 $(TOP)/build/$(KNAME)/kipsec.ko $(MODDIR)/kipsec.ko
 	$(if $(DESTDIR),,depmod -a $(KREL))
 	$(MAKE) -C tools install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 
 uninstall:
 	rm -f $(MODDIR)/kipsec.ko
+	-rmdir --ignore-fail-on-non-empty $(MODDIR) 2>/dev/null
 	$(if $(DESTDIR),,depmod -a $(KREL))
 	$(MAKE) -C tools uninstall PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+
+# DKMS. The layout keeps the top level to the files DESIGN.md lists, and
+# dkms.conf must name the version the module reports (kmod/kipsec.h), so
+# dkms.conf is generated here, into a source tree that holds only what
+# kbuild needs: <DESTDIR>/usr/src/kipsec-<version>/{dkms.conf,Kbuild,kmod,uapi}.
+# Then `dkms add|build|install kipsec/<version>` work as usual; `make dkms`
+# runs the three for the kernel of KDIR.
+VERSION := $(shell sed -n 's/.*KIPSEC_VERSION "\(.*\)".*/\1/p' $(TOP)/kmod/kipsec.h)
+DKMS_SRCDIR ?= /usr/src
+DKMS_SRC = $(DESTDIR)$(DKMS_SRCDIR)/kipsec-$(VERSION)
+DKMS_MAKE = make -C $${kernel_source_dir} M=$${dkms_tree}/$${PACKAGE_NAME}/$${PACKAGE_VERSION}/build
+dkms-source:
+	@test -n "$(VERSION)" || { echo "kipsec: no KIPSEC_VERSION in kmod/kipsec.h" >&2; exit 1; }
+	rm -rf $(DKMS_SRC)
+	install -d $(DKMS_SRC)/kmod/selftest $(DKMS_SRC)/uapi/linux
+	install -m 0644 $(TOP)/Kbuild $(DKMS_SRC)/Kbuild
+	install -m 0644 $(wildcard $(TOP)/kmod/*.[ch]) $(DKMS_SRC)/kmod/
+	install -m 0644 $(wildcard $(TOP)/kmod/selftest/*.c) $(DKMS_SRC)/kmod/selftest/
+	install -m 0644 $(TOP)/uapi/linux/kipsec.h $(DKMS_SRC)/uapi/linux/
+	printf '%s\n' \
+		'# Generated by kipsec'"'"'s make dkms-source.' \
+		'PACKAGE_NAME="kipsec"' \
+		'PACKAGE_VERSION="$(VERSION)"' \
+		'BUILT_MODULE_NAME[0]="kipsec"' \
+		'BUILT_MODULE_LOCATION[0]="."' \
+		'DEST_MODULE_LOCATION[0]="/extra"' \
+		'MAKE[0]="$(DKMS_MAKE) modules"' \
+		'CLEAN="$(DKMS_MAKE) clean"' \
+		'AUTOINSTALL="yes"' >$(DKMS_SRC)/dkms.conf
+	@echo "kipsec: DKMS source in $(DKMS_SRC)"
+
+dkms: dkms-source
+	dkms status kipsec/$(VERSION) | grep -q . || dkms add kipsec/$(VERSION)
+	dkms build kipsec/$(VERSION) -k $(KREL) --kernelsourcedir $(KDIR_ABS)
+	dkms install kipsec/$(VERSION) -k $(KREL)
+
+dkms-remove:
+	-dkms remove kipsec/$(VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+# Host-side check run by CI before `make check`: DKMS builds against the
+# cached 6.1 and 6.12 headers in a private DKMS tree, and the files
+# `make install DESTDIR=...` lays out. KTAP, then "N passed, N failed".
+dkms-check:
+	KERNELS="$(KERNELS)" $(TOP)/selftests/install.sh
 
 clean:
 	rm -rf $(TOP)/build $(TOP)/kipsec.ko

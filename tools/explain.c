@@ -2,6 +2,7 @@
 /*
  * kipsec explain: what the datapath would do with a packet tuple.
  */
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +26,34 @@ static const enum mnl_attr_data_type ex_types[KIPSEC_EXPLAIN_A_MAX + 1] = {
 };
 
 static const struct nl_pol ex_pol = { KIPSEC_EXPLAIN_A_MAX, ex_types };
+
+/*
+ * A packet has ports only if its protocol carries them, and an ICMP type
+ * only if it is ICMP: refuse the tuples no packet can have, rather than
+ * explain them as if the port were not there.
+ */
+static int tuple_check(const struct sel *s, const struct kaddr *src)
+{
+	bool icmp = s->has_proto &&
+		(src->family == AF_INET6 ? s->proto == IPPROTO_ICMPV6 :
+					   s->proto == IPPROTO_ICMP);
+	bool ports = s->has_proto &&
+		(s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP ||
+		 s->proto == IPPROTO_SCTP || s->proto == IPPROTO_UDPLITE);
+
+	if ((s->has_sp || s->has_dp) && !ports) {
+		errorf("explain: \"%s\" needs proto tcp, udp, sctp or udplite",
+		       s->has_sp ? "sport" : "dport");
+		return -1;
+	}
+	if ((s->has_type || s->has_code) && !icmp) {
+		errorf("explain: \"%s\" needs proto %s",
+		       s->has_type ? "type" : "code",
+		       src->family == AF_INET6 ? "ipv6-icmp" : "icmp");
+		return -1;
+	}
+	return 0;
+}
 
 static int explain_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -105,7 +134,7 @@ int cmd_explain(int argc, char **argv)
 		errorf("%s: missing \"%s\"", ctx, has_src ? "dst" : "src");
 		return 1;
 	}
-	if (families_agree(&src, &dst))
+	if (families_agree(&src, &dst) || tuple_check(&s, &src))
 		return 1;
 	if (nl_open())
 		return 1;

@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # bash completion for kipsec(8)
 
+# Live values come from the kipsec being completed (same -n NETNS), so
+# SPIs, policy ids and algorithms are those of that namespace and kernel.
 _kipsec_json() {
 	# _kipsec_json SUBCOMMAND... PYTHON_EXPR: values from kipsec -j output
 	local expr=${!#}
-	kipsec -j "${@:1:$#-1}" 2>/dev/null | python3 -c '
+	"${_kipsec_cmd[@]}" -j "${@:1:$#-1}" 2>/dev/null | python3 -c '
 import json, sys
 try:
     d = json.load(sys.stdin)
@@ -24,8 +26,10 @@ _kipsec_algs() {
 		auth) names="hmac(sha1) hmac(sha256) hmac(sha384) hmac(sha512) xcbc(aes) cmac(aes)" ;;
 		esac
 	fi
-	COMPREPLY=($(compgen -W "$names" -- "$cur"))
-	# names carry parentheses: quote them
+	# names carry parentheses: offer them quoted, and match what was typed
+	# with or without its opening quote
+	local typed=${cur#[\'\"]}
+	COMPREPLY=($(compgen -W "$names" -- "$typed"))
 	COMPREPLY=("${COMPREPLY[@]/#/\'}")
 	COMPREPLY=("${COMPREPLY[@]/%/\'}")
 }
@@ -40,9 +44,11 @@ _kipsec() {
 	}
 
 	local i cmd="" sub="" nargs=0
+	_kipsec_cmd=("${words[0]}")
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		-n|-netns|-batch|-b) ((i++)); continue ;;
+		-n|-netns) _kipsec_cmd+=(-n "${words[i + 1]}"); ((i++)); continue ;;
+		-batch|-b) ((i++)); continue ;;
 		-*) continue ;;
 		esac
 		if [[ -z $cmd ]]; then
