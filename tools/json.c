@@ -63,7 +63,8 @@ static void put_escaped(const char *s)
 /* Comma and key before a value at the current level. */
 static void json_key(const char *key)
 {
-	if (need_comma[depth])
+	/* Top-level values (one per -batch command) are separate documents. */
+	if (need_comma[depth] && depth > 0)
 		fputc(',', kout);
 	need_comma[depth] = true;
 	if (key && depth > 0) {
