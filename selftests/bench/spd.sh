@@ -1,0 +1,181 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench, tables at scale: install rate and the cost of a large SPD.
+#
+# - Install rate: N SAs and N policies through one `kipsec -batch` against
+#   the same through `ip -batch` into the native stack (seconds, and the
+#   ratio native/kipsec: above 1 means kipsec installs faster).
+# - Lookup at scale: TCP throughput a -> b (AES-GCM-128, tunnel) with N
+#   filler policies installed in the stack under test, half exact (/32)
+#   and half prefixes, none matching, all ahead of the matching policy in
+#   priority, so that the matching one is worst-placed. The filler is
+#   installed only in the stack being measured (native policies would
+#   cost a lookup to kipsec's packets too), so per size the runs of
+#   one stack follow each other rather than alternating. Sizes KIPSEC_BENCH_SPD
+#   (default "10 1000 10000 100000").
+
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../net.sh"
+. "$(dirname "$0")/../algs.sh"
+
+SIZES=${KIPSEC_BENCH_SPD:-10 1000 10000 100000}
+RUNS=${KIPSEC_BENCH_RUNS:-5}
+[ "$RUNS" -gt 3 ] && RUNS=3
+SECS=${KIPSEC_BENCH_SECS:-4}
+GCM="aead 'rfc4106(gcm(aes))' $K20 128"
+
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+
+# filler FORMAT N: N policy (or SA) lines for kipsec or ip xfrm. Policies:
+# even i exact hosts, odd i /24 prefixes, all distinct, in 10.128.0.0/9,
+# never matching
+# 10.0.1.0/24 -> 10.0.2.0/24.
+filler() { # kipsec|native policy|sa N
+	"$PY" - "$@" <<'PY'
+import sys
+stack, kind, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+key = "0x0102030405060708090a0b0c0d0e0f1011121314"
+out = []
+for i in range(n):
+    j = i >> 1
+    if kind == "policy":
+        if i % 2:
+            s = "10.%d.%d.0/24" % (128 + ((j >> 8) & 127), j & 255)
+            d = "10.%d.0.0/24" % (128 + (j >> 15))
+        else:
+            s = "10.%d.%d.%d/32" % (128 + ((j >> 16) & 127), (j >> 8) & 255, j & 255)
+            d = "10.250.0.1/32"
+        tmpl = "tmpl src 192.0.2.1 dst 192.0.2.2 proto esp mode tunnel reqid 9"
+        if stack == "kipsec":
+            out.append("policy add dir out src %s dst %s priority 100 action protect %s" % (s, d, tmpl))
+        else:
+            out.append("xfrm policy add dir out src %s dst %s priority 100 %s" % (s, d, tmpl))
+    else:
+        spi = 0x100000 + i
+        sa = "src 192.0.2.1 dst 192.0.2.2 proto esp spi %#x mode tunnel reqid 9" % spi
+        if stack == "kipsec":
+            out.append("sa add %s aead 'rfc4106(gcm(aes))' %s 128" % (sa, key))
+        else:
+            out.append("xfrm state add %s aead 'rfc4106(gcm(aes))' %s 128" % (sa, key))
+print("\n".join(out))
+PY
+}
+
+flush_all() {
+	local ns
+	for ns in a b; do
+		ip -n $ns xfrm state flush; ip -n $ns xfrm policy flush
+		ip netns exec $ns "$KIPSEC" sa flush
+		ip netns exec $ns "$KIPSEC" policy flush
+	done
+}
+
+# The matching SAs and policies, priority 1000 (worse than the filler's 100).
+cfg() { # kipsec|native
+	if [ "$1" = kipsec ]; then
+		local k
+		for k in a b; do
+			eval "ip netns exec $k $KIPSEC sa add src $A4 dst $B4 proto esp spi 0x1001 mode tunnel reqid 1 $GCM" || return 1
+			eval "ip netns exec $k $KIPSEC sa add src $B4 dst $A4 proto esp spi 0x2001 mode tunnel reqid 2 $GCM" || return 1
+		done
+		n a "$KIPSEC" policy add dir out src $A4 dst $B4 priority 1000 action protect \
+			tmpl proto esp mode tunnel src $A4 dst $B4 reqid 1 &&
+		n a "$KIPSEC" policy add dir in src $B4 dst $A4 priority 1000 action protect \
+			tmpl proto esp mode tunnel src $B4 dst $A4 reqid 2 &&
+		n b "$KIPSEC" policy add dir out src $B4 dst $A4 action protect \
+			tmpl proto esp mode tunnel src $B4 dst $A4 reqid 2 &&
+		n b "$KIPSEC" policy add dir in src $A4 dst $B4 action protect \
+			tmpl proto esp mode tunnel src $A4 dst $B4 reqid 1
+	else
+		eval "native_sa a $A4 $B4 0x1001 tunnel 1 $GCM" &&
+		eval "native_sa a $B4 $A4 0x2001 tunnel 2 $GCM" &&
+		eval "native_sa b $A4 $B4 0x1001 tunnel 1 $GCM" &&
+		eval "native_sa b $B4 $A4 0x2001 tunnel 2 $GCM" &&
+		ip -n a xfrm policy add dir out src $A4/32 dst $B4/32 priority 1000 \
+			tmpl src $A4 dst $B4 proto esp mode tunnel reqid 1 &&
+		ip -n a xfrm policy add dir in src $B4/32 dst $A4/32 priority 1000 \
+			tmpl src $B4 dst $A4 proto esp mode tunnel reqid 2 &&
+		native_policy b out $B4/32 $A4/32 $B4 $A4 tunnel 2 &&
+		native_policy b in $A4/32 $B4/32 $A4 $B4 tunnel 1
+	fi
+}
+
+load_batch() { # STACK FILE: seconds, or empty on failure
+	local t0
+	t0=$(now)
+	if [ "$1" = kipsec ]; then
+		n a "$KIPSEC" -batch "$2" >/dev/null || return 1
+	else
+		ip -n a -batch "$2" >/dev/null || return 1
+	fi
+	secs "$t0"
+}
+
+tcp_mbps() {
+	n a iperf3 -c $B4 -t "$SECS" -J 2>/dev/null | jq_py \
+		"round(d['end']['sum_received']['bits_per_second'] / 1e6, 1)" 2>/dev/null
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+native_modules
+if ! kipsec_load; then
+	t_fail "load kipsec"
+	t_done
+fi
+topo_hosts
+n b iperf3 -s -D -p 5201 >/dev/null 2>&1
+sleep 1
+t_diag "kernel $(uname -r); SPD sizes $SIZES; $RUNS runs of ${SECS} s per size and stack"
+
+for N in $SIZES; do
+	for kind in sa policy; do
+		filler kipsec $kind "$N" >/tmp/k.batch
+		filler native $kind "$N" >/tmp/x.batch
+		flush_all
+		tk=$(load_batch kipsec /tmp/k.batch)
+		flush_all
+		tn=$(load_batch native /tmp/x.batch)
+		flush_all
+		if [ -z "$tk" ] || [ -z "$tn" ]; then
+			t_fail "install $N ${kind}s (kipsec '${tk}' s, native '${tn}' s)"
+			continue
+		fi
+		t_diag "$(printf 'install %6d %-6s  kipsec %8.2f s  native %8.2f s  native/kipsec %.2f' \
+			"$N" "${kind}s" "$tk" "$tn" "$(awk -v a="$tk" -v b="$tn" 'BEGIN { print b / a }')")"
+		t_ok "install $N ${kind}s in both stacks"
+	done
+
+	filler kipsec policy "$N" >/tmp/k.batch
+	filler native policy "$N" >/tmp/x.batch
+	K=(); X=()
+	for stack in kipsec native; do
+		flush_all
+		if ! load_batch "$stack" "$([ $stack = kipsec ] && echo /tmp/k.batch || echo /tmp/x.batch)" >/dev/null ||
+		   ! cfg "$stack"; then
+			t_fail "$stack: configure with $N filler policies"
+			continue
+		fi
+		for _ in $(seq 1 "$RUNS"); do
+			v=$(tcp_mbps)
+			[ -n "$v" ] && [ "$v" != 0 ] || continue
+			if [ $stack = kipsec ]; then K+=("$v"); else X+=("$v"); fi
+		done
+	done
+	if [ ${#K[@]} -eq 0 ] || [ ${#X[@]} -eq 0 ]; then
+		t_fail "tcp with $N filler policies carried traffic (kipsec ${#K[@]}, native ${#X[@]} runs)"
+		continue
+	fi
+	mk=$(median "${K[@]}"); mx=$(median "${X[@]}")
+	t_diag "$(printf 'tcp gcm128 tunnel, %6d policies  kipsec %8s Mbit/s  native %8s Mbit/s  ratio %.2f' \
+		"$N" "$mk" "$mx" "$(awk -v a="$mk" -v b="$mx" 'BEGIN { print a / b }')")"
+	t_ok "tcp with $N filler policies carried traffic in both stacks"
+done
+
+n b pkill iperf3 2>/dev/null
+flush_all
+netns_cleanup
+kipsec_unload
+t_done
