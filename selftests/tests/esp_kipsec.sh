@@ -61,7 +61,7 @@ run_case() { # NAME WORDS MODE OA OB SELA SELB
 		tcp_transfer b a "$6" 262144 5002
 	capture_stop
 	t_check "$name: ESP on the wire" test "$(pcap_count wire esp)" -ge 12
-	t_check_fail "$name: no cleartext marker on the wire" pcap_has_text wire "$MARKER"
+	t_check_fail "$name: no cleartext marker on the wire" pcap_has_text wire "$MARKER_PING"
 	t_eq "$name: no TCP or ICMP echo in clear" \
 		"$(pcap_count wire 'tcp or icmp or (icmp6 and (ip6[40] == 128 or ip6[40] == 129))')" 0
 }
@@ -100,7 +100,7 @@ delete_under_traffic() { # NAME
 	capture_stop
 	t_check "$name: a counted its fail-closed drops (out_no_sa $before -> $after)" \
 		test "$after" -gt "$before"
-	t_check_fail "$name: no cleartext marker on the wire" pcap_has_text wire "$MARKER"
+	t_check_fail "$name: no cleartext marker on the wire" pcap_has_text wire "$MARKER_PING"
 	t_eq "$name: no ICMP echo in clear" "$(pcap_count wire icmp)" 0
 }
 

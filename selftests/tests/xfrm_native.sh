@@ -31,7 +31,7 @@ for fam in 4 6; do
 		tcp_transfer b a $sa 200000
 	capture_stop
 	t_check "IPv$fam: ESP on the wire" test "$(pcap_count wire esp)" -ge 6
-	t_check_fail "IPv$fam: no cleartext marker on the wire" pcap_has_text wire "$MARKER"
+	t_check_fail "IPv$fam: no cleartext marker on the wire" pcap_has_text wire "$MARKER_PING"
 	t_eq "IPv$fam: no ICMP echo or TCP in clear on the wire" \
 		"$(pcap_count wire 'tcp or icmp or (icmp6 and (ip6[40] == 128 or ip6[40] == 129))')" 0
 done
