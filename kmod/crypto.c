@@ -397,6 +397,12 @@ int kipsec_crypto_init(struct kipsec_sa_crypto *c, u8 proto, bool esn,
 	struct crypto_aead *tfm;
 	int err;
 
+	if (aead->desc && proto == IPPROTO_AH) {
+		/* rfc4543 takes ESP-sized associated data only. */
+		NL_SET_ERR_MSG_MOD(extack,
+				   "AES-GMAC as AH is not implemented yet");
+		return -EOPNOTSUPP;
+	}
 	if (aead->desc) {
 		tfm = alloc_aead(aead->desc->name, aead->key, aead->key_len,
 				 aead->icv_bits / 8, extack);

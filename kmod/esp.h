@@ -22,7 +22,8 @@ struct net_device;
  * @tmp: crypto request allocation
  * @seq: inbound: the inferred 64-bit sequence number
  * @len: bytes counted for the SA (inner packet)
- * @esp_off: inbound: offset of the ESP header from the network header
+ * @esp_off: inbound: offset of the ESP or AH header from the network
+ *	header; outbound AH: bytes of IP header before AH
  * @nh_off: inbound transport mode: offset of the byte that says ESP
  * @family: inbound: family of the outer header
  */

@@ -16,6 +16,7 @@
 #include <net/ipv6.h>
 #include <net/route.h>
 
+#include "ah.h"
 #include "compat.h"
 #include "datapath.h"
 #include "device.h"
@@ -135,7 +136,10 @@ void kipsec_input_done(struct sk_buff *skb, int err)
 		goto out;
 	}
 
-	nexthdr = kipsec_esp_strip(skb);
+	if (sa->id.proto == IPPROTO_AH)
+		nexthdr = kipsec_ah_strip(skb);
+	else
+		nexthdr = kipsec_esp_strip(skb);
 	if (nexthdr < 0) {
 		in_drop(kn, sa, skb, KIPSEC_STAT_IN_BAD_PAD,
 			KIPSEC_SA_STAT_IN_BAD_PAD);
@@ -194,14 +198,14 @@ out:
 	kipsec_inflight_put(kn);
 }
 
-/* Offset of ESP in an IPv6 packet, and of the byte that names it. */
-static int in_find_esp6(struct sk_buff *skb, u16 *nh_off)
+/* Offset of ESP or AH in an IPv6 packet, and of the byte that names it. */
+static int in_find_esp6(struct sk_buff *skb, u16 *nh_off, u8 *proto)
 {
 	unsigned int off = sizeof(struct ipv6hdr);
 	unsigned int nhoff = offsetof(struct ipv6hdr, nexthdr);
 	u8 nexthdr = ipv6_hdr(skb)->nexthdr;
 
-	while (nexthdr != IPPROTO_ESP) {
+	while (nexthdr != IPPROTO_ESP && nexthdr != IPPROTO_AH) {
 		struct ipv6_opt_hdr _hdr;
 		const struct ipv6_opt_hdr *hdr;
 
@@ -216,32 +220,40 @@ static int in_find_esp6(struct sk_buff *skb, u16 *nh_off)
 		nexthdr = hdr->nexthdr;
 	}
 	*nh_off = nhoff;
+	*proto = nexthdr;
 	return off;
 }
 
 static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
-			   unsigned int off, u16 nh_off, u16 family)
+			   unsigned int off, u16 nh_off, u16 family, u8 proto)
 {
 	union kipsec_addr daddr = {};
 	struct kipsec_skb_cb *cb;
 	struct ip_esp_hdr *esph;
 	struct kipsec_sa *sa;
+	__be32 spi, seq_no;
 	u64 seq;
 	int err;
 
+	/* AH: next header, length, reserved, then SPI and sequence number. */
+	if (proto == IPPROTO_AH)
+		off += 4;
 	if (!pskb_may_pull(skb, off + sizeof(*esph))) {
 		kipsec_stats_inc(kn->stats, KIPSEC_STAT_IN_TRUNCATED);
 		return NF_DROP;
 	}
 	esph = (struct ip_esp_hdr *)(skb->data + off);
+	spi = esph->spi;
+	seq_no = esph->seq_no;
+	if (proto == IPPROTO_AH)
+		off -= 4;
 	if (family == AF_INET)
 		daddr.a4 = ip_hdr(skb)->daddr;
 	else
 		daddr.in6 = ipv6_hdr(skb)->daddr;
 
 	rcu_read_lock();
-	sa = kipsec_sa_lookup_rcu(&kn->sad, esph->spi, &daddr, family,
-				  IPPROTO_ESP);
+	sa = kipsec_sa_lookup_rcu(&kn->sad, spi, &daddr, family, proto);
 	if (sa && !refcount_inc_not_zero(&sa->refcnt))
 		sa = NULL;
 	rcu_read_unlock();
@@ -263,7 +275,7 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 	}
 
 	spin_lock_bh(&sa->lock);
-	err = kipsec_replay_check(sa->replay, esph->seq_no, &seq);
+	err = kipsec_replay_check(sa->replay, seq_no, &seq);
 	spin_unlock_bh(&sa->lock);
 	if (err) {
 		in_drop(kn, sa, skb, KIPSEC_STAT_IN_REPLAY,
@@ -283,9 +295,13 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 	dev_hold(cb->dev);
 	atomic_inc(&kn->inflight);
 
-	err = kipsec_esp_input(skb);
+	if (proto == IPPROTO_AH)
+		err = kipsec_ah_input(skb);
+	else
+		err = kipsec_esp_input(skb);
 	if (err) {
 		in_drop(kn, sa, skb, err == -ENOMEM ? KIPSEC_STAT_IN_NOMEM :
+			err == -EOPNOTSUPP ? KIPSEC_STAT_IN_UNSUPPORTED :
 			KIPSEC_STAT_IN_TRUNCATED, __KIPSEC_SA_STAT_MAX);
 		dev_put(kn->dev);
 		kipsec_sa_put(sa);
@@ -345,6 +361,7 @@ unsigned int kipsec_in_hook(void *priv, struct sk_buff *skb,
 {
 	struct kipsec_net *kn = kipsec_pernet(state->net);
 	u16 nh_off = 0;
+	u8 proto;
 	int off;
 
 	kipsec_stats_inc(kn->stats, KIPSEC_STAT_HOOK_IN);
@@ -356,15 +373,16 @@ unsigned int kipsec_in_hook(void *priv, struct sk_buff *skb,
 	if (state->pf == NFPROTO_IPV4) {
 		const struct iphdr *iph = ip_hdr(skb);
 
-		if (iph->protocol == IPPROTO_ESP &&
+		if ((iph->protocol == IPPROTO_ESP ||
+		     iph->protocol == IPPROTO_AH) &&
 		    !(iph->frag_off & htons(IP_MF | IP_OFFSET)))
 			return in_esp(kn, skb, ip_hdrlen(skb),
 				      offsetof(struct iphdr, protocol),
-				      AF_INET);
+				      AF_INET, iph->protocol);
 	} else {
-		off = in_find_esp6(skb, &nh_off);
+		off = in_find_esp6(skb, &nh_off, &proto);
 		if (off > 0)
-			return in_esp(kn, skb, off, nh_off, AF_INET6);
+			return in_esp(kn, skb, off, nh_off, AF_INET6, proto);
 	}
 	return in_cleartext(kn, skb, KIPSEC_DIR_IN);
 }

@@ -20,6 +20,7 @@
 #include <net/route.h>
 #include <net/xfrm.h>
 
+#include "ah.h"
 #include "compat.h"
 #include "datapath.h"
 #include "esp.h"
@@ -126,7 +127,7 @@ static struct dst_entry *out_route(struct net *net, struct kipsec_sa *sa,
 		struct flowi4 fl4 = {
 			.daddr = sa->id.daddr.a4,
 			.saddr = sa->saddr.a4,
-			.flowi4_proto = IPPROTO_ESP,
+			.flowi4_proto = sa->id.proto,
 			.flowi4_mark = skb->mark,
 		};
 		struct rtable *rt;
@@ -148,7 +149,7 @@ static struct dst_entry *out_route(struct net *net, struct kipsec_sa *sa,
 		struct flowi6 fl6 = {
 			.daddr = sa->id.daddr.in6,
 			.saddr = sa->saddr.in6,
-			.flowi6_proto = IPPROTO_ESP,
+			.flowi6_proto = sa->id.proto,
 			.flowi6_mark = skb->mark,
 		};
 		struct in6_addr saddr;
@@ -197,7 +198,7 @@ static unsigned int out_outer(struct kipsec_sa *sa, struct sk_buff *skb,
 		if (df == KIPSEC_DF_SET || (df == KIPSEC_DF_COPY && inner_df))
 			iph->frag_off = htons(IP_DF);
 		iph->ttl = ip4_dst_hoplimit(dst);
-		iph->protocol = IPPROTO_ESP;
+		iph->protocol = sa->id.proto;
 		iph->saddr = sa->saddr.a4;
 		iph->daddr = sa->id.daddr.a4;
 		return sizeof(*iph);
@@ -205,7 +206,7 @@ static unsigned int out_outer(struct kipsec_sa *sa, struct sk_buff *skb,
 	ip6h = outer;
 	memset(ip6h, 0, sizeof(*ip6h));
 	ip6_flow_hdr(ip6h, tos, 0);
-	ip6h->nexthdr = IPPROTO_ESP;
+	ip6h->nexthdr = sa->id.proto;
 	ip6h->hop_limit = ip6_dst_hoplimit(dst);
 	ip6h->saddr = sa->saddr.in6;
 	ip6h->daddr = sa->id.daddr.in6;
@@ -267,7 +268,10 @@ static void out_one(struct net *net, struct kipsec_sa *sa,
 	cb->net = net;
 	cb->len = len;
 	atomic_inc(&kn->inflight);
-	err = kipsec_esp_output(skb, seq, outer, outer_len);
+	if (sa->id.proto == IPPROTO_AH)
+		err = kipsec_ah_output(skb, seq, outer, outer_len);
+	else
+		err = kipsec_esp_output(skb, seq, outer, outer_len);
 	if (err) {
 		out_drop(kn, sa, skb, err == -ENOMEM ? KIPSEC_STAT_OUT_NOMEM :
 			 KIPSEC_STAT_OUT_ERROR, __KIPSEC_SA_STAT_MAX);
@@ -315,7 +319,8 @@ void kipsec_output_done(struct sk_buff *skb, int err)
 		memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
 		IPCB(skb)->flags |= IPSKB_XFRM_TRANSFORMED;
 		skb->protocol = htons(ETH_P_IP);
-		if (tunnel)
+		/* AH covers the ID: kipsec_ah_output() chose it. */
+		if (tunnel && sa->id.proto != IPPROTO_AH)
 			ip_select_ident(net, skb, NULL);
 		ip_local_out(net, skb->sk, skb);
 	} else {

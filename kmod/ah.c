@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * AH (RFC 4302) on top of an SA's keyed hash (HMAC, XCBC, CMAC).
+ *
+ * The ICV covers the whole IP packet as the final destination sees it,
+ * with the fields that may change in transit zeroed (RFC 4302 3.3.3.1):
+ * the header part before AH is saved, cleared in place, hashed together
+ * with AH (ICV zero) and the payload, then restored. With ESN the high 32
+ * bits of the sequence number follow the packet in the hash input
+ * (3.3.2.1), as they do for the native ah4/ah6.
+ *
+ * AES-GMAC as AH (RFC 4543) is not done here: the kernel's rfc4543
+ * template takes only ESP-sized associated data, so an SA that would need
+ * it is refused when it is created.
+ */
+
+#include <crypto/algapi.h>
+#include <crypto/hash.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+
+#include "ah.h"
+#include "compat.h"
+#include "esp.h"
+#include "sa.h"
+
+#define AH_HLEN		sizeof(struct ip_auth_hdr)	/* up to the ICV */
+
+/*
+ * One allocation per packet: request, computed digest, received ICV, ESN
+ * high bits, a copy of the IP header part before AH, then the scatterlist.
+ * The offsets depend only on the transform and the header length, so a
+ * completion finds the parts again without the scatterlist length.
+ */
+struct ah_tmp {
+	struct ahash_request *req;
+	u8 *icv;
+	u8 *ricv;
+	__be32 *seqhi;
+	u8 *hdr;
+	struct scatterlist *sg;
+};
+
+/* Offset of the scatterlist, and the parts before it if @t is given. */
+static size_t ah_tmp_layout(u8 *tmp, struct crypto_ahash *ahash,
+			    unsigned int hlen, struct ah_tmp *t)
+{
+	size_t dlen = ALIGN(crypto_ahash_digestsize(ahash), 8);
+	size_t icv = ALIGN(sizeof(struct ahash_request) +
+			   crypto_ahash_reqsize(ahash), 8);
+	size_t hdr = icv + 2 * dlen + 8;
+	size_t sg = ALIGN(hdr + hlen, __alignof__(struct scatterlist));
+
+	if (t) {
+		t->req = (struct ahash_request *)tmp;
+		t->icv = tmp + icv;
+		t->ricv = tmp + icv + dlen;
+		t->seqhi = (__be32 *)(tmp + icv + 2 * dlen);
+		t->hdr = tmp + hdr;
+		t->sg = (struct scatterlist *)(tmp + sg);
+	}
+	return sg;
+}
+
+static void *ah_alloc_tmp(struct crypto_ahash *ahash, unsigned int hlen,
+			  unsigned int nsg, struct ah_tmp *t)
+{
+	size_t len = ah_tmp_layout(NULL, ahash, hlen, NULL);
+	u8 *tmp;
+
+	tmp = kmalloc(len + nsg * sizeof(struct scatterlist), GFP_ATOMIC);
+	if (tmp)
+		ah_tmp_layout(tmp, ahash, hlen, t);
+	return tmp;
+}
+
+/* AH header and ICV, padded to 32 bits after IPv4, 64 bits after IPv6. */
+static unsigned int ah_len(const struct kipsec_sa *sa, bool v4)
+{
+	unsigned int len = AH_HLEN + sa->crypto.icv_bytes;
+
+	return v4 ? ALIGN(len, 4) : ALIGN(len, 8);
+}
+
+/*
+ * Inbound, IPv4 AH may also come padded to 64 bits: the native stack
+ * does that unless its SA has the align4 flag (RFC 4302 allows both).
+ */
+static bool ah_len_ok(const struct kipsec_sa *sa, bool v4, unsigned int len)
+{
+	return len == ah_len(sa, v4) ||
+	       (v4 && len == ALIGN(AH_HLEN + sa->crypto.icv_bytes, 8));
+}
+
+/*
+ * IPv4 options: RFC 4302 Appendix A.1 lists the immutable ones; every
+ * other option is zeroed. With source routing the ICV uses the final
+ * destination, the last address of the route (as the native ah4 does).
+ */
+static int ah_clear_opts4(struct iphdr *iph)
+{
+	int l = iph->ihl * 4 - sizeof(*iph);
+	u8 *opt = (u8 *)(iph + 1);
+	int optlen;
+
+	while (l > 0) {
+		if (opt[0] == IPOPT_END)
+			break;
+		if (opt[0] == IPOPT_NOOP) {
+			l--;
+			opt++;
+			continue;
+		}
+		if (l < 2)
+			return -EINVAL;
+		optlen = opt[1];
+		if (optlen < 2 || optlen > l)
+			return -EINVAL;
+		switch (opt[0]) {
+		case IPOPT_SEC:
+		case 133:		/* extended security */
+		case IPOPT_CIPSO:	/* commercial security */
+		case IPOPT_RA:
+		case 149:		/* sender directed multi-destination */
+			break;
+		case IPOPT_LSRR:
+		case IPOPT_SSRR:
+			if (optlen < 7)
+				return -EINVAL;
+			memcpy(&iph->daddr, opt + optlen - 4, 4);
+			fallthrough;
+		default:
+			memset(opt, 0, optlen);
+		}
+		l -= optlen;
+		opt += optlen;
+	}
+	return 0;
+}
+
+/* Hop-by-hop and destination options: zero the data of "may change" ones. */
+static int ah_clear_opts6(struct ipv6_opt_hdr *h, bool dest)
+{
+	unsigned int len = ipv6_optlen(h), off = 2;
+	u8 *opt = (u8 *)h;
+
+	while (off < len) {
+		if (opt[off] == IPV6_TLV_PAD1) {
+			off++;
+			continue;
+		}
+		if (off + 2 > len || off + 2 + opt[off + 1] > len)
+			return -EINVAL;
+		/* Mobile IPv6 swaps addresses around it: not supported. */
+		if (dest && opt[off] == IPV6_TLV_HAO)
+			return -EOPNOTSUPP;
+		if (opt[off] & 0x20)
+			memset(opt + off + 2, 0, opt[off + 1]);
+		off += 2 + opt[off + 1];
+	}
+	return 0;
+}
+
+/*
+ * Routing header: as the final destination will see it. Types 0 and 2
+ * (the address-list layout the native stack handles) are rearranged the
+ * way the hops will: the final destination in the IPv6 header, the
+ * addresses visited in the list, segments left zero. Other types are
+ * refused rather than guessed.
+ */
+static int ah_rthdr6(struct ipv6hdr *ip6h, struct ipv6_rt_hdr *rt)
+{
+	unsigned int segments = rt->hdrlen >> 1, left = rt->segments_left;
+	struct in6_addr *addrs, final;
+
+	if (rt->type != IPV6_SRCRT_TYPE_0 && rt->type != IPV6_SRCRT_TYPE_2)
+		return -EOPNOTSUPP;
+	if (!left)
+		return 0;
+	if ((rt->hdrlen & 1) || left > segments)
+		return -EINVAL;
+	rt->segments_left = 0;
+	addrs = ((struct rt0_hdr *)rt)->addr;
+	final = addrs[segments - 1];
+	addrs += segments - left;
+	memmove(addrs + 1, addrs, (left - 1) * sizeof(*addrs));
+	addrs[0] = ip6h->daddr;
+	ip6h->daddr = final;
+	return 0;
+}
+
+static int ah_clear_mutable6(u8 *nh, unsigned int hlen)
+{
+	struct ipv6hdr *ip6h = (struct ipv6hdr *)nh;
+	unsigned int off = sizeof(*ip6h);
+	u8 nexthdr = ip6h->nexthdr;
+	int err;
+
+	ip6h->priority = 0;
+	memset(ip6h->flow_lbl, 0, sizeof(ip6h->flow_lbl));
+	ip6h->hop_limit = 0;
+
+	while (off < hlen) {
+		struct ipv6_opt_hdr *h = (struct ipv6_opt_hdr *)(nh + off);
+		unsigned int len;
+
+		if (off + sizeof(*h) > hlen)
+			return -EINVAL;
+		len = ipv6_optlen(h);
+		if (off + len > hlen)
+			return -EINVAL;
+		switch (nexthdr) {
+		case NEXTHDR_HOP:
+		case NEXTHDR_DEST:
+			err = ah_clear_opts6(h, nexthdr == NEXTHDR_DEST);
+			break;
+		case NEXTHDR_ROUTING:
+			err = ah_rthdr6(ip6h, (struct ipv6_rt_hdr *)h);
+			break;
+		default:
+			err = -EOPNOTSUPP;
+		}
+		if (err)
+			return err;
+		nexthdr = h->nexthdr;
+		off += len;
+	}
+	return 0;
+}
+
+/* Zeroes the mutable fields of the @hlen header bytes before AH. */
+static int ah_clear_mutable(u8 *nh, unsigned int hlen, bool v4)
+{
+	struct iphdr *iph = (struct iphdr *)nh;
+
+	if (!v4)
+		return ah_clear_mutable6(nh, hlen);
+	iph->tos = 0;
+	iph->frag_off = 0;
+	iph->ttl = 0;
+	iph->check = 0;
+	if (iph->ihl * 4 != hlen)
+		return -EINVAL;
+	return iph->ihl > 5 ? ah_clear_opts4(iph) : 0;
+}
+
+/* Hash the whole packet, then the ESN high bits; 0 or -EINPROGRESS/-EBUSY. */
+static int ah_hash(struct sk_buff *skb, struct kipsec_sa *sa,
+		   struct ah_tmp *t, int nfrags, u64 seq,
+		   crypto_completion_t done)
+{
+	bool esn = sa->flags & KIPSEC_SA_F_ESN;
+	unsigned int len = skb->len;
+	int n;
+
+	sg_init_table(t->sg, nfrags + 1);
+	n = skb_to_sgvec_nomark(skb, t->sg, 0, skb->len);
+	if (unlikely(n < 0))
+		return n;
+	if (esn) {
+		*t->seqhi = htonl(upper_32_bits(seq));
+		sg_set_buf(&t->sg[n++], t->seqhi, sizeof(*t->seqhi));
+		len += sizeof(*t->seqhi);
+	}
+	sg_mark_end(&t->sg[n - 1]);
+
+	ahash_request_set_tfm(t->req, sa->crypto.ahash);
+	ahash_request_set_callback(t->req, CRYPTO_TFM_REQ_MAY_BACKLOG, done,
+				   skb);
+	ahash_request_set_crypt(t->req, t->sg, t->icv, len);
+	return crypto_ahash_digest(t->req);
+}
+
+/* Puts the ICV in, the header back, and hands the packet on. */
+static void ah_output_finish(struct sk_buff *skb, int err)
+{
+	struct kipsec_skb_cb *cb = kipsec_cb(skb);
+	struct kipsec_sa *sa = cb->sa;
+	unsigned int hlen = cb->esp_off;
+	struct ip_auth_hdr *ah;
+	struct ah_tmp t;
+
+	ah_tmp_layout(cb->tmp, sa->crypto.ahash, hlen, &t);
+	ah = (struct ip_auth_hdr *)(skb_network_header(skb) + hlen);
+	if (!err)
+		memcpy(ah->auth_data, t.icv, sa->crypto.icv_bytes);
+	memcpy(skb_network_header(skb), t.hdr, hlen);
+	kfree(cb->tmp);
+	kipsec_output_done(skb, err);
+}
+
+static KIPSEC_CRYPTO_DONE(ah_output_cb, data)
+{
+	struct sk_buff *skb = KIPSEC_CRYPTO_DATA(data);
+
+	if (err == -EINPROGRESS)	/* left the backlog; more to come */
+		return;
+	ah_output_finish(skb, err);
+}
+
+/**
+ * kipsec_ah_output() - add AH to a packet and compute its ICV
+ * @skb: the packet, skb->data at its IP header; kipsec_cb(skb) has @sa
+ *	and @net set
+ * @seq: the sequence number assigned to it
+ * @outer: tunnel mode: the new outer IP header, lengths unset
+ * @outer_len: bytes at @outer, 0 in transport mode
+ *
+ * Transport mode inserts AH after the IP header (IPv6: after hop-by-hop,
+ * routing and the destination options before routing); tunnel mode puts
+ * the whole packet inside. The lengths and, for a new IPv4 outer header,
+ * the ID are set here since the ICV covers them. kipsec_output_done() is
+ * then called once, synchronously or from the crypto completion.
+ *
+ * Return: 0 if the packet was handed on (even to a failing completion),
+ * or a negative errno (-EOPNOTSUPP: a header AH cannot protect): the
+ * caller still owns @skb.
+ */
+int kipsec_ah_output(struct sk_buff *skb, u64 seq, const void *outer,
+		     unsigned int outer_len)
+{
+	struct kipsec_skb_cb *cb = kipsec_cb(skb);
+	struct kipsec_sa *sa = cb->sa;
+	unsigned int hlen, ahlen;
+	struct ip_auth_hdr *ah;
+	struct sk_buff *trailer;
+	int nfrags, prevoff = -1, err;
+	struct ah_tmp t;
+	u8 nexthdr;
+	void *tmp;
+	bool v4;
+
+	if (!sa->crypto.ahash)
+		return -EOPNOTSUPP;
+	if (sa->mode == KIPSEC_MODE_TUNNEL) {
+		hlen = 0;
+		nexthdr = ip_hdr(skb)->version == 4 ? IPPROTO_IPIP :
+						     IPPROTO_IPV6;
+		v4 = sa->id.family == AF_INET;
+	} else if (ip_hdr(skb)->version == 4) {
+		hlen = ip_hdrlen(skb);
+		nexthdr = ip_hdr(skb)->protocol;
+		v4 = true;
+	} else {
+		u8 *prevhdr;
+
+		err = ip6_find_1stfragopt(skb, &prevhdr);
+		if (err < 0)
+			return err;
+		hlen = err;
+		nexthdr = *prevhdr;
+		prevoff = prevhdr - skb_network_header(skb);
+		v4 = false;
+	}
+	if (skb->len < hlen)
+		return -EINVAL;
+	ahlen = ah_len(sa, v4);
+
+	nfrags = skb_cow_data(skb, 0, &trailer);
+	if (nfrags < 0)
+		return nfrags;
+	err = skb_cow_head(skb, outer_len + ahlen + LL_MAX_HEADER);
+	if (err)
+		return err;
+
+	skb_push(skb, ahlen);
+	if (hlen)
+		memmove(skb->data, skb->data + ahlen, hlen);
+	skb_reset_network_header(skb);
+	if (hlen && prevoff < 0)
+		ip_hdr(skb)->protocol = IPPROTO_AH;
+	else if (hlen)
+		skb->data[prevoff] = IPPROTO_AH;
+	if (outer_len) {
+		memcpy(skb_push(skb, outer_len), outer, outer_len);
+		skb_reset_network_header(skb);
+		hlen = outer_len;
+		if (v4)
+			ip_hdr(skb)->protocol = IPPROTO_AH;
+		else
+			ipv6_hdr(skb)->nexthdr = IPPROTO_AH;
+	}
+
+	ah = (struct ip_auth_hdr *)(skb->data + hlen);
+	ah->nexthdr = nexthdr;
+	ah->hdrlen = (ahlen >> 2) - 2;
+	ah->reserved = 0;
+	ah->spi = sa->id.spi;
+	ah->seq_no = htonl(lower_32_bits(seq));
+	memset(ah->auth_data, 0, ahlen - AH_HLEN);
+
+	if (v4) {
+		ip_hdr(skb)->tot_len = htons(skb->len);
+		if (outer_len)
+			ip_select_ident(cb->net, skb, NULL);
+	} else {
+		if (skb->len - sizeof(struct ipv6hdr) > IPV6_MAXPLEN)
+			return -EMSGSIZE;
+		ipv6_hdr(skb)->payload_len =
+			htons(skb->len - sizeof(struct ipv6hdr));
+	}
+
+	tmp = ah_alloc_tmp(sa->crypto.ahash, hlen, nfrags + 1, &t);
+	if (!tmp)
+		return -ENOMEM;
+	memcpy(t.hdr, skb->data, hlen);
+	err = ah_clear_mutable(skb->data, hlen, v4);
+	if (err) {
+		kfree(tmp);
+		return err;
+	}
+	cb->esp_off = hlen;
+	cb->tmp = tmp;
+
+	err = ah_hash(skb, sa, &t, nfrags, seq, ah_output_cb);
+	if (err == -EINPROGRESS || err == -EBUSY)
+		return 0;
+	ah_output_finish(skb, err);
+	return 0;
+}
+
+/* Compares the ICVs, puts the header back, and hands the packet on. */
+static void ah_input_finish(struct sk_buff *skb, int err)
+{
+	struct kipsec_skb_cb *cb = kipsec_cb(skb);
+	struct kipsec_sa *sa = cb->sa;
+	unsigned int hlen = cb->esp_off;
+	struct ah_tmp t;
+
+	ah_tmp_layout(cb->tmp, sa->crypto.ahash, hlen, &t);
+	if (!err && crypto_memneq(t.icv, t.ricv, sa->crypto.icv_bytes))
+		err = -EBADMSG;
+	memcpy(skb->data, t.hdr, hlen);
+	kfree(cb->tmp);
+	kipsec_input_done(skb, err);
+}
+
+static KIPSEC_CRYPTO_DONE(ah_input_cb, data)
+{
+	struct sk_buff *skb = KIPSEC_CRYPTO_DATA(data);
+
+	if (err == -EINPROGRESS)
+		return;
+	ah_input_finish(skb, err);
+}
+
+/**
+ * kipsec_ah_input() - verify the ICV of an AH packet
+ * @skb: the packet, skb->data at the outer IP header; kipsec_cb(skb) has
+ *	@sa, @esp_off (offset of AH), @family and @seq (from the replay
+ *	check) set
+ *
+ * kipsec_input_done() is called once, synchronously or from the crypto
+ * completion, with -EBADMSG if the ICV did not verify. The packet keeps
+ * its AH header; kipsec_ah_strip() removes it.
+ *
+ * Return: 0 if the packet was handed on, or a negative errno (-EINVAL:
+ * truncated or malformed, -EOPNOTSUPP: a header before AH that kipsec
+ * cannot compute the ICV over): the caller still owns @skb.
+ */
+int kipsec_ah_input(struct sk_buff *skb)
+{
+	struct kipsec_skb_cb *cb = kipsec_cb(skb);
+	struct kipsec_sa *sa = cb->sa;
+	bool v4 = cb->family == AF_INET;
+	unsigned int hlen = cb->esp_off;
+	struct ip_auth_hdr *ah;
+	unsigned int ahlen;
+	struct sk_buff *trailer;
+	struct ah_tmp t;
+	int nfrags, err;
+	void *tmp;
+
+	if (!sa->crypto.ahash)
+		return -EOPNOTSUPP;
+	if (!pskb_may_pull(skb, hlen + AH_HLEN))
+		return -EINVAL;
+	ah = (struct ip_auth_hdr *)(skb->data + hlen);
+	ahlen = (ah->hdrlen + 2) << 2;
+	if (!ah_len_ok(sa, v4, ahlen) || !pskb_may_pull(skb, hlen + ahlen))
+		return -EINVAL;
+
+	nfrags = skb_cow_data(skb, 0, &trailer);
+	if (nfrags < 0)
+		return nfrags;
+	tmp = ah_alloc_tmp(sa->crypto.ahash, hlen, nfrags + 1, &t);
+	if (!tmp)
+		return -ENOMEM;
+
+	ah = (struct ip_auth_hdr *)(skb->data + hlen);
+	memcpy(t.hdr, skb->data, hlen);
+	memcpy(t.ricv, ah->auth_data, sa->crypto.icv_bytes);
+	/* Only the ICV: padding is hashed as sent, as the native AH does. */
+	memset(ah->auth_data, 0, sa->crypto.icv_bytes);
+	err = ah_clear_mutable(skb->data, hlen, v4);
+	if (err) {
+		memcpy(skb->data, t.hdr, hlen);
+		kfree(tmp);
+		return err;
+	}
+	cb->tmp = tmp;
+
+	err = ah_hash(skb, sa, &t, nfrags, cb->seq, ah_input_cb);
+	if (err == -EINPROGRESS || err == -EBUSY)
+		return 0;
+	ah_input_finish(skb, err);
+	return 0;
+}
+
+/**
+ * kipsec_ah_strip() - remove AH from a verified packet
+ * @skb: the packet as kipsec_ah_input() left it
+ *
+ * Pulls the outer headers up to the payload in tunnel mode, or moves the
+ * IP header up to it in transport mode (the caller rewrites the protocol
+ * and lengths).
+ *
+ * Return: the next header.
+ */
+int kipsec_ah_strip(struct sk_buff *skb)
+{
+	struct kipsec_skb_cb *cb = kipsec_cb(skb);
+	unsigned int hlen = cb->esp_off;
+	struct ip_auth_hdr *ah;
+	unsigned int ahlen;
+	u8 nexthdr;
+
+	ah = (struct ip_auth_hdr *)(skb->data + hlen);
+	ahlen = (ah->hdrlen + 2) << 2;
+	nexthdr = ah->nexthdr;
+	if (cb->sa->mode == KIPSEC_MODE_TUNNEL) {
+		__skb_pull(skb, hlen + ahlen);
+	} else {
+		memmove(skb->data + ahlen, skb->data, hlen);
+		__skb_pull(skb, ahlen);
+	}
+	skb_reset_network_header(skb);
+	return nexthdr;
+}
