@@ -10,11 +10,15 @@
 #include <linux/skbuff.h>
 
 #include "kipsec.h"
+#include "sa.h"
 
 struct kipsec_net;
 
 int kipsec_flow_parse(const struct sk_buff *skb, struct kipsec_flow *flow);
 void kipsec_inflight_put(struct kipsec_net *kn);
+void kipsec_drop(struct kipsec_net *kn, struct kipsec_sa *sa,
+		 struct sk_buff *skb, enum kipsec_stat stat,
+		 enum kipsec_sa_stat sa_stat);
 
 unsigned int kipsec_out_hook(void *priv, struct sk_buff *skb,
 			     const struct nf_hook_state *state);

@@ -23,16 +23,6 @@
 #include "esp.h"
 #include "netns.h"
 
-static void in_drop(struct kipsec_net *kn, struct kipsec_sa *sa,
-		    struct sk_buff *skb, enum kipsec_stat stat,
-		    enum kipsec_sa_stat sa_stat)
-{
-	kipsec_stats_inc(kn->stats, stat);
-	if (sa && sa_stat < __KIPSEC_SA_STAT_MAX)
-		kipsec_sa_stats_add(sa, sa_stat, 1);
-	kfree_skb(skb);
-}
-
 /* Is the inner destination this host (IN policy) or elsewhere (FWD)? */
 static bool in_is_local(struct net *net, const struct kipsec_flow *flow)
 {
@@ -119,11 +109,11 @@ void kipsec_input_done(struct sk_buff *skb, int err)
 
 	if (unlikely(err)) {
 		if (err == -EBADMSG)
-			in_drop(kn, sa, skb, KIPSEC_STAT_IN_AUTH_FAIL,
-				KIPSEC_SA_STAT_IN_AUTH_FAIL);
+			kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_AUTH_FAIL,
+				    KIPSEC_SA_STAT_IN_AUTH_FAIL);
 		else
-			in_drop(kn, sa, skb, KIPSEC_STAT_IN_CRYPTO_ERROR,
-				__KIPSEC_SA_STAT_MAX);
+			kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_CRYPTO_ERROR,
+				    __KIPSEC_SA_STAT_MAX);
 		goto out;
 	}
 
@@ -131,8 +121,8 @@ void kipsec_input_done(struct sk_buff *skb, int err)
 	err = kipsec_replay_advance(sa->replay, cb->seq);
 	spin_unlock_bh(&sa->lock);
 	if (err) {
-		in_drop(kn, sa, skb, KIPSEC_STAT_IN_REPLAY,
-			KIPSEC_SA_STAT_IN_REPLAY);
+		kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_REPLAY,
+			    KIPSEC_SA_STAT_IN_REPLAY);
 		goto out;
 	}
 
@@ -141,8 +131,8 @@ void kipsec_input_done(struct sk_buff *skb, int err)
 	else
 		nexthdr = kipsec_esp_strip(skb);
 	if (nexthdr < 0) {
-		in_drop(kn, sa, skb, KIPSEC_STAT_IN_BAD_PAD,
-			KIPSEC_SA_STAT_IN_BAD_PAD);
+		kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_BAD_PAD,
+			    KIPSEC_SA_STAT_IN_BAD_PAD);
 		goto out;
 	}
 
@@ -154,8 +144,8 @@ void kipsec_input_done(struct sk_buff *skb, int err)
 					   sizeof(struct iphdr) :
 					   sizeof(struct ipv6hdr)) ||
 		    ip_hdr(skb)->version != ver) {
-			in_drop(kn, sa, skb, KIPSEC_STAT_IN_BAD_NEXTHDR,
-				KIPSEC_SA_STAT_IN_BAD_NEXTHDR);
+			kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_BAD_NEXTHDR,
+				    KIPSEC_SA_STAT_IN_BAD_NEXTHDR);
 			goto out;
 		}
 	} else if (cb->family == AF_INET) {
@@ -171,13 +161,13 @@ void kipsec_input_done(struct sk_buff *skb, int err)
 	}
 
 	if (kipsec_flow_parse(skb, &flow)) {
-		in_drop(kn, sa, skb, KIPSEC_STAT_IN_TRUNCATED,
-			__KIPSEC_SA_STAT_MAX);
+		kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_TRUNCATED,
+			    __KIPSEC_SA_STAT_MAX);
 		goto out;
 	}
 	if (!in_policy_ok(kn, sa, &flow)) {
-		in_drop(kn, sa, skb, KIPSEC_STAT_IN_POLICY_MISMATCH,
-			KIPSEC_SA_STAT_IN_POLICY_MISMATCH);
+		kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_POLICY_MISMATCH,
+			    KIPSEC_SA_STAT_IN_POLICY_MISMATCH);
 		goto out;
 	}
 
@@ -278,8 +268,8 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 	err = kipsec_replay_check(sa->replay, seq_no, &seq);
 	spin_unlock_bh(&sa->lock);
 	if (err) {
-		in_drop(kn, sa, skb, KIPSEC_STAT_IN_REPLAY,
-			KIPSEC_SA_STAT_IN_REPLAY);
+		kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_REPLAY,
+			    KIPSEC_SA_STAT_IN_REPLAY);
 		kipsec_sa_put(sa);
 		return NF_STOLEN;
 	}
@@ -300,9 +290,9 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 	else
 		err = kipsec_esp_input(skb);
 	if (err) {
-		in_drop(kn, sa, skb, err == -ENOMEM ? KIPSEC_STAT_IN_NOMEM :
-			err == -EOPNOTSUPP ? KIPSEC_STAT_IN_UNSUPPORTED :
-			KIPSEC_STAT_IN_TRUNCATED, __KIPSEC_SA_STAT_MAX);
+		kipsec_drop(kn, sa, skb, err == -ENOMEM ? KIPSEC_STAT_IN_NOMEM :
+			    err == -EOPNOTSUPP ? KIPSEC_STAT_IN_UNSUPPORTED :
+			    KIPSEC_STAT_IN_TRUNCATED, __KIPSEC_SA_STAT_MAX);
 		dev_put(kn->dev);
 		kipsec_sa_put(sa);
 		kipsec_inflight_put(kn);

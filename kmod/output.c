@@ -106,9 +106,17 @@ void kipsec_inflight_put(struct kipsec_net *kn)
 		wake_up_var(&kn->inflight);
 }
 
-static void out_drop(struct kipsec_net *kn, struct kipsec_sa *sa,
-		     struct sk_buff *skb, enum kipsec_stat stat,
-		     enum kipsec_sa_stat sa_stat)
+/**
+ * kipsec_drop() - drop a packet and count why
+ * @kn: the namespace, whose counter @stat moves
+ * @sa: the SA concerned, or NULL
+ * @skb: the packet, freed
+ * @stat: the namespace counter
+ * @sa_stat: the SA's counter, or __KIPSEC_SA_STAT_MAX for none
+ */
+void kipsec_drop(struct kipsec_net *kn, struct kipsec_sa *sa,
+		 struct sk_buff *skb, enum kipsec_stat stat,
+		 enum kipsec_sa_stat sa_stat)
 {
 	kipsec_stats_inc(kn->stats, stat);
 	if (sa && sa_stat < __KIPSEC_SA_STAT_MAX)
@@ -226,19 +234,19 @@ static void out_one(struct net *net, struct kipsec_sa *sa,
 	int err;
 
 	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb)) {
-		out_drop(kn, sa, skb, KIPSEC_STAT_OUT_ERROR,
-			 __KIPSEC_SA_STAT_MAX);
+		kipsec_drop(kn, sa, skb, KIPSEC_STAT_OUT_ERROR,
+			    __KIPSEC_SA_STAT_MAX);
 		goto put;
 	}
 	if (unlikely(!kipsec_sa_usable(sa))) {
-		out_drop(kn, sa, skb, KIPSEC_STAT_OUT_SA_EXPIRED,
-			 KIPSEC_SA_STAT_OUT_SA_EXPIRED);
+		kipsec_drop(kn, sa, skb, KIPSEC_STAT_OUT_SA_EXPIRED,
+			    KIPSEC_SA_STAT_OUT_SA_EXPIRED);
 		goto put;
 	}
 	if (unlikely(kipsec_seq_next(&sa->seq_out, sa->flags & KIPSEC_SA_F_ESN,
 				     &seq))) {
-		out_drop(kn, sa, skb, KIPSEC_STAT_OUT_SEQ_OVERFLOW,
-			 KIPSEC_SA_STAT_OUT_SEQ_OVERFLOW);
+		kipsec_drop(kn, sa, skb, KIPSEC_STAT_OUT_SEQ_OVERFLOW,
+			    KIPSEC_SA_STAT_OUT_SEQ_OVERFLOW);
 		goto put;
 	}
 	len = skb->len;
@@ -247,8 +255,8 @@ static void out_one(struct net *net, struct kipsec_sa *sa,
 		struct dst_entry *dst = out_route(net, sa, skb);
 
 		if (IS_ERR(dst)) {
-			out_drop(kn, sa, skb, KIPSEC_STAT_OUT_NO_ROUTE,
-				 __KIPSEC_SA_STAT_MAX);
+			kipsec_drop(kn, sa, skb, KIPSEC_STAT_OUT_NO_ROUTE,
+				    __KIPSEC_SA_STAT_MAX);
 			goto put;
 		}
 		outer_len = out_outer(sa, skb, dst, outer);
@@ -273,8 +281,8 @@ static void out_one(struct net *net, struct kipsec_sa *sa,
 	else
 		err = kipsec_esp_output(skb, seq, outer, outer_len);
 	if (err) {
-		out_drop(kn, sa, skb, err == -ENOMEM ? KIPSEC_STAT_OUT_NOMEM :
-			 KIPSEC_STAT_OUT_ERROR, __KIPSEC_SA_STAT_MAX);
+		kipsec_drop(kn, sa, skb, err == -ENOMEM ? KIPSEC_STAT_OUT_NOMEM :
+			    KIPSEC_STAT_OUT_ERROR, __KIPSEC_SA_STAT_MAX);
 		kipsec_sa_put(sa);
 		kipsec_inflight_put(kn);
 	}
@@ -301,8 +309,8 @@ void kipsec_output_done(struct sk_buff *skb, int err)
 	bool tunnel;
 
 	if (unlikely(err)) {
-		out_drop(kn, sa, skb, KIPSEC_STAT_OUT_CRYPTO_ERROR,
-			 __KIPSEC_SA_STAT_MAX);
+		kipsec_drop(kn, sa, skb, KIPSEC_STAT_OUT_CRYPTO_ERROR,
+			    __KIPSEC_SA_STAT_MAX);
 		goto out;
 	}
 	kipsec_sa_stats_add(sa, KIPSEC_SA_STAT_OUT_PACKETS, 1);
@@ -346,8 +354,8 @@ static void out_skb(struct net *net, struct kipsec_sa *sa,
 	}
 	segs = skb_gso_segment(skb, 0);
 	if (IS_ERR_OR_NULL(segs)) {
-		out_drop(kipsec_pernet(net), sa, skb, KIPSEC_STAT_OUT_GSO_ERROR,
-			 __KIPSEC_SA_STAT_MAX);
+		kipsec_drop(kipsec_pernet(net), sa, skb, KIPSEC_STAT_OUT_GSO_ERROR,
+			    __KIPSEC_SA_STAT_MAX);
 		kipsec_sa_put(sa);
 		return;
 	}
