@@ -132,6 +132,7 @@ t_diag "kernel $(uname -r); SPD sizes $SIZES; $RUNS runs of ${SECS} s per size a
 
 for N in $SIZES; do
 	for kind in sa policy; do
+		what=SAs; [ $kind = policy ] && what=policies
 		filler kipsec $kind "$N" >/tmp/k.batch
 		filler native $kind "$N" >/tmp/x.batch
 		flush_all
@@ -140,12 +141,12 @@ for N in $SIZES; do
 		tn=$(load_batch native /tmp/x.batch)
 		flush_all
 		if [ -z "$tk" ] || [ -z "$tn" ]; then
-			t_fail "install $N ${kind}s (kipsec '${tk}' s, native '${tn}' s)"
+			t_fail "install $N $what (kipsec '${tk}' s, native '${tn}' s)"
 			continue
 		fi
-		t_diag "$(printf 'install %6d %-6s  kipsec %8.2f s  native %8.2f s  native/kipsec %.2f' \
-			"$N" "${kind}s" "$tk" "$tn" "$(awk -v a="$tk" -v b="$tn" 'BEGIN { print b / a }')")"
-		t_ok "install $N ${kind}s in both stacks"
+		t_diag "$(printf 'install %6d %-8s  kipsec %8.2f s  native %8.2f s  native/kipsec %.2f' \
+			"$N" "$what" "$tk" "$tn" "$(awk -v a="$tk" -v b="$tn" 'BEGIN { print b / a }')")"
+		t_ok "install $N $what in both stacks"
 	done
 
 	filler kipsec policy "$N" >/tmp/k.batch
