@@ -21,6 +21,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,13 +111,8 @@ static struct {
 	time_t next_push, next_vici;
 } s = { .vici_cmd = -1, .vici_ev = -1 };
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
+/* SIGINT and SIGTERM arrive on a signalfd, polled with the sockets */
+static int sigfd = -1;
 
 static void *grow(void *p, size_t *cap, size_t n, size_t size)
 {
@@ -326,6 +322,7 @@ static const enum mnl_attr_data_type top_types[KIPSEC_A_MAX + 1] = {
 	[KIPSEC_A_POLICY] = MNL_TYPE_NESTED,
 	[KIPSEC_A_HARD] = MNL_TYPE_FLAG,
 };
+
 static const struct nl_pol top_pol = { KIPSEC_A_MAX, top_types };
 
 static const enum mnl_attr_data_type sa_types[KIPSEC_SA_A_MAX + 1] = {
@@ -336,6 +333,7 @@ static const enum mnl_attr_data_type sa_types[KIPSEC_SA_A_MAX + 1] = {
 	[KIPSEC_SA_A_SEQ_IN] = MNL_TYPE_U64,
 	[KIPSEC_SA_A_CURLFT] = MNL_TYPE_NESTED,
 };
+
 static const struct nl_pol sa_pol = { KIPSEC_SA_A_MAX, sa_types };
 
 static const enum mnl_attr_data_type lft_types[KIPSEC_LFT_A_MAX + 1] = {
@@ -344,6 +342,7 @@ static const enum mnl_attr_data_type lft_types[KIPSEC_LFT_A_MAX + 1] = {
 	[KIPSEC_LFT_A_ADD_SECS] = MNL_TYPE_U64,
 	[KIPSEC_LFT_A_USE_SECS] = MNL_TYPE_U64,
 };
+
 static const struct nl_pol lft_pol = { KIPSEC_LFT_A_MAX, lft_types };
 
 static void parse_sa_info(const struct nlattr *nest, struct sa_info *si)
@@ -783,12 +782,14 @@ static bool parse_ts(const char *str, struct ts *t)
 
 			t->port = true;
 			if (se) {
-				t->pmin = t->pmax = ntohs(se->s_port);
+				t->pmin = ntohs(se->s_port);
+				t->pmax = t->pmin;
 			} else if (sscanf(port, "%u-%u", &lo, &hi) == 2) {
 				t->pmin = lo;
 				t->pmax = hi;
 			} else if (sscanf(port, "%u", &lo) == 1) {
-				t->pmin = t->pmax = lo;
+				t->pmin = lo;
+				t->pmax = lo;
 			} else {
 				return false;
 			}
@@ -934,8 +935,8 @@ static void want_child(const struct vici_node *ike, const struct vici_node *ch)
 			if (!l->value || !r->value)
 				continue;
 			if (!parse_ts(l->value, &tl) || !parse_ts(r->value, &tr)) {
-				slog(LOG_WARN, "child %s: traffic selectors %s === %s not supported",
-				     ch->name, l->value, r->value);
+				slog(LOG_WARN, "child %s: traffic selectors %s === %s "
+				     "not supported", ch->name, l->value, r->value);
 				continue;
 			}
 			if (tl.family != tr.family)
@@ -955,11 +956,12 @@ static bool child_live(const char *state)
 			 !strcmp(state, "REKEYING") || !strcmp(state, "REKEYED"));
 }
 
+typedef void (*child_fn)(const struct vici_node *ike,
+			 const struct vici_node *ch, void *data);
+
 /* For each child of each IKE_SA in msg (list-sa, child-updown, ...). */
-static void for_each_child(const struct vici_node *msg,
-			   void (*fn)(const struct vici_node *ike,
-				      const struct vici_node *ch, void *data),
-			   void *data)
+static void walk_children(const struct vici_node *msg, child_fn fn,
+			  void *data)
 {
 	for (struct vici_node *ike = msg->child; ike; ike = ike->next) {
 		struct vici_node *chs;
@@ -989,7 +991,7 @@ static void list_child(const struct vici_node *ike, const struct vici_node *ch,
 static void list_sa_cb(const char *name, struct vici_node *msg, void *data)
 {
 	if (!strcmp(name, "list-sa"))
-		for_each_child(msg, list_child, data);
+		walk_children(msg, list_child, data);
 }
 
 /*
@@ -1085,7 +1087,7 @@ static void vici_event(const char *name, struct vici_node *msg, void *data)
 	slog(LOG_DEBUG, "vici event %s%s", name,
 	     strcmp(name, "child-updown") ? "" : up ? " (up)" : " (down)");
 	if (!strcmp(name, "child-updown") && !up)
-		for_each_child(msg, find_down, down);
+		walk_children(msg, find_down, down);
 	reconcile_policies(*down ? down : NULL);
 }
 
@@ -1123,7 +1125,8 @@ static int vici_open(void)
  */
 static void charon_gone(void)
 {
-	slog(LOG_WARN, "lost the VICI connection to charon; removing its SAs from kipsec, reconnecting");
+	slog(LOG_WARN, "lost the VICI connection to charon; "
+	     "removing its SAs from kipsec, reconnecting");
 	vici_close();
 	while (s.nsas) {
 		struct msa *m = &s.sas[0];
@@ -1210,19 +1213,22 @@ static int parse_args(int argc, char **argv)
 
 static void loop(void)
 {
-	while (!stop) {
-		struct pollfd p[3] = {
+	for (;;) {
+		struct pollfd p[4] = {
 			{ .fd = xfrm_event_fd(), .events = POLLIN },
 			{ .fd = mnl_socket_get_fd(s.kev), .events = POLLIN },
+			{ .fd = sigfd, .events = POLLIN },
 			{ .fd = s.vici_ev, .events = POLLIN },
 		};
 		time_t now = time(NULL);
 		int err;
 
-		if (poll(p, s.vici_ev >= 0 ? 3 : 2, 500) < 0 && errno != EINTR) {
+		if (poll(p, s.vici_ev >= 0 ? 4 : 3, 500) < 0 && errno != EINTR) {
 			slog(LOG_ERR, "poll: %s", strerror(errno));
 			return;
 		}
+		if (p[2].revents)
+			return;	/* SIGINT or SIGTERM */
 		if (p[0].revents) {
 			err = xfrm_recv(xfrm_event, NULL);
 			if (err == -ENOBUFS) {
@@ -1240,7 +1246,7 @@ static void loop(void)
 			else if (err < 0)
 				slog(LOG_WARN, "kipsec events: %s", strerror(-err));
 		}
-		if (s.vici_ev >= 0 && p[2].revents &&
+		if (s.vici_ev >= 0 && p[3].revents &&
 		    vici_read_event(s.vici_ev, vici_event, NULL))
 			charon_gone();
 		if (s.vici_ev < 0 && now >= s.next_vici) {
@@ -1262,7 +1268,7 @@ static void loop(void)
 
 int cmd_sync_xfrm(int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t mask;
 
 	s.vici_path = DEFAULT_VICI;
 	if (parse_args(argc, argv))
@@ -1270,12 +1276,20 @@ int cmd_sync_xfrm(int argc, char **argv)
 	if (nl_open() || kipsec_events_open() || xfrm_open())
 		return 1;
 	if (vici_open()) {
-		slog(LOG_ERR, "cannot connect to charon's VICI socket %s: %s (is charon running with the vici plugin?)",
+		slog(LOG_ERR, "cannot connect to charon's VICI socket %s: %s "
+		     "(is charon running with the vici plugin?)",
 		     s.vici_path, strerror(errno));
 		return 1;
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sigfd < 0) {
+		slog(LOG_ERR, "signalfd: %s", strerror(errno));
+		return 1;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if (!s.no_bypass)
 		install_bypass();
