@@ -74,7 +74,7 @@ bench:
 	@echo "kipsec: make bench is not yet available (issue: benchmarks)"; exit 1
 
 demo:
-	@echo "kipsec: make demo is not yet available (issue: strongSwan)"; exit 1
+	@$(TOP)/selftests/demo/run.sh
 
 style:
 	$(TOP)/selftests/style.sh
