@@ -84,7 +84,7 @@ bench:
 	$(TOP)/selftests/run.sh --bench --kernels "$(KERNELS)" $(if $(TESTS),--tests "$(TESTS)")
 
 demo:
-	@echo "kipsec: make demo is not yet available (issue: strongSwan)"; exit 1
+	@$(TOP)/selftests/demo/run.sh
 
 style:
 	$(TOP)/selftests/style.sh

@@ -369,6 +369,8 @@ main() {
 				tests+=("$TOP/selftests/tests/$i.sh")
 			elif [ -f "$TOP/selftests/tests/$i.py" ]; then
 				tests+=("$TOP/selftests/tests/$i.py")
+			elif [ -f "$i" ] && [[ $i == /* ]]; then
+				tests+=("$i")	# a script elsewhere (the demo)
 			else
 				die "no test named '$i'"
 			fi

@@ -17,6 +17,7 @@
 #include "kipsec.h"
 #include "nl.h"
 #include "parse.h"
+#include "sync.h"
 
 struct opts opts;
 
@@ -52,6 +53,7 @@ static const char usage_text[] =
 "  kipsec explain [dir in|out|fwd] src ADDR dst ADDR [proto PROTO]\n"
 "         [sport N] [dport N] [type N] [code N]\n"
 "  kipsec monitor\n"
+"  kipsec sync-xfrm [--vici PATH] [--netns NAME] [--no-bypass] [-v|-q]\n"
 "  kipsec help\n"
 "\n"
 "KEY is 0xHEX or a string; AEAD keys end with their salt, as ip xfrm takes\n"
@@ -121,6 +123,7 @@ static const struct {
 	{ "algs", cmd_algs },
 	{ "explain", cmd_explain },
 	{ "monitor", cmd_monitor },
+	{ "sync-xfrm", cmd_sync_xfrm },
 	{ "help", cmd_help },
 };
 

@@ -1,0 +1,152 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Two strongSwan gateways on topo_gateways (net.sh), sourced after lib.sh
+# and net.sh by tests/strongswan.sh and by the demo:
+#
+#   ga: charon with tools/strongswan/{strongswan,swanctl}.conf as shipped
+#       (children with policies = no, mark_in + mark_in_sa), kipsec as the
+#       datapath, `kipsec sync-xfrm` between them;
+#   gb: an ordinary charon on the native XFRM stack.
+#
+# Each charon runs in its own mount namespace with a tmpfs on /run (pid
+# file), its VICI socket and log under $SS_DIR/<gw>/.
+
+SS_DIR=${SS_DIR:-/tmp/ss}
+SS_PIDS=()
+SYNC_PID=
+
+# ss_swanctl GW ARGS...: swanctl against that gateway's charon
+ss_swanctl() {
+	local g=$1
+	shift
+	STRONGSWAN_CONF=$SS_DIR/$g/strongswan.conf SWANCTL_DIR=$SS_DIR/$g/swanctl \
+		swanctl "$@" --uri "unix://$SS_DIR/$g/charon.vici"
+}
+
+ss_configure() {
+	local g secret
+	secret=$(sed -n 's/^[[:space:]]*secret = //p' "$KIPSEC_TOP/tools/strongswan/swanctl.conf")
+	for g in ga gb; do
+		mkdir -p "$SS_DIR/$g/swanctl"
+		cat >"$SS_DIR/$g/strongswan.conf" <<-EOF
+		include $KIPSEC_TOP/tools/strongswan/strongswan.conf
+		# swanctl: only what a PSK configuration needs (fast under TCG)
+		swanctl {
+			load = random openssl pem pkcs1 x509 pubkey
+		}
+		charon {
+			filelog {
+				charon-log {
+					path = $SS_DIR/$g/charon.log
+					default = 1
+				}
+			}
+			plugins {
+				vici {
+					socket = unix://$SS_DIR/$g/charon.vici
+				}
+			}
+		}
+		EOF
+	done
+	# ga: the shipped kipsec-side configuration, unchanged
+	cp "$KIPSEC_TOP/tools/strongswan/swanctl.conf" "$SS_DIR/ga/swanctl/swanctl.conf"
+	# gb: the same tunnel seen from the other end, native policies
+	cat >"$SS_DIR/gb/swanctl/swanctl.conf" <<-EOF
+	connections {
+		gw {
+			local_addrs = 10.0.2.1
+			remote_addrs = 10.0.1.1
+			proposals = aes128gcm16-prfsha256-ecp256
+			local {
+				auth = psk
+				id = gb
+			}
+			remote {
+				auth = psk
+				id = ga
+			}
+			children {
+				net {
+					local_ts = 10.2.0.0/24
+					remote_ts = 10.1.0.0/24
+					mode = tunnel
+					esp_proposals = aes128gcm16
+				}
+			}
+		}
+	}
+	secrets {
+		ike-gw {
+			id-ga = ga
+			id-gb = gb
+			secret = $secret
+		}
+	}
+	EOF
+}
+
+# ss_start_charon GW: start charon in GW's namespace, wait for VICI
+ss_start_charon() {
+	local g=$1 i
+	rm -f "$SS_DIR/$g/charon.vici"
+	ip netns exec "$g" unshare -m --propagation private sh -c \
+		"mount -t tmpfs tmpfs /run && STRONGSWAN_CONF=$SS_DIR/$g/strongswan.conf exec /usr/lib/ipsec/charon" \
+		>"$SS_DIR/$g/charon.out" 2>&1 &
+	SS_PIDS+=("$!")
+	# poll the socket, not swanctl: each swanctl start costs CPU charon needs
+	for i in $(seq 1 300); do
+		[ -S "$SS_DIR/$g/charon.vici" ] &&
+			ss_swanctl "$g" --stats >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	echo "charon in $g did not start:" >&2
+	tail -n 20 "$SS_DIR/$g/charon.out" "$SS_DIR/$g/charon.log" >&2
+	return 1
+}
+
+# ss_start_sync: kipsec sync-xfrm on ga, returns when it runs
+ss_start_sync() {
+	local i
+	ip netns exec ga "$KIPSEC" sync-xfrm --vici "$SS_DIR/ga/charon.vici" \
+		>"$SS_DIR/ga/sync.log" 2>&1 &
+	SYNC_PID=$!
+	for i in $(seq 1 100); do
+		grep -q 'info: running' "$SS_DIR/ga/sync.log" && return 0
+		kill -0 "$SYNC_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$SS_DIR/ga/sync.log" >&2
+	return 1
+}
+
+# ss_stop_sync: SIGTERM, wait; its exit status
+ss_stop_sync() {
+	local rc=0
+	[ -n "$SYNC_PID" ] || return 0
+	kill "$SYNC_PID" 2>/dev/null
+	wait "$SYNC_PID" || rc=$?
+	SYNC_PID=
+	return $rc
+}
+
+ss_stop_all() {
+	local p
+	ss_stop_sync
+	for p in "${SS_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${SS_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	SS_PIDS=()
+}
+
+# wait_until SECS CMD...: poll CMD every 0.2 s
+wait_until() {
+	local n=$(($1 * 5))
+	shift
+	while [ $n -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+		n=$((n - 1))
+	done
+	return 1
+}

@@ -1,0 +1,1305 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipsec sync-xfrm: mirrors the SAs that charon installs into the kernel's
+ * native XFRM SAD into kipsec, and the traffic selectors of its CHILD_SAs
+ * (from VICI) into kipsec policies. See DESIGN.md, "Keys from strongSwan".
+ *
+ *   XFRM NEWSA/UPDSA        -> kipsec SA add (mark and time lifetimes
+ *                              stripped; placeholders without keys ignored)
+ *   XFRM DELSA, hard EXPIRE -> kipsec SA del (sequence numbers kept for a
+ *                              MOBIKE re-add of the same SPI)
+ *   VICI list-sas, child-updown, child-rekey
+ *                           -> kipsec policies out/in/fwd, template reqid
+ *   kipsec EXPIRE soft/hard -> XFRM_MSG_EXPIRE, so charon rekeys or drops
+ *   kipsec usage counters   -> XFRM_MSG_NEWAE (charon's view of the child)
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <linux/udp.h>
+#include <linux/xfrm.h>
+
+#include "kipsec.h"
+#include "nl.h"
+#include "parse.h"
+#include "sync.h"
+
+#define DEFAULT_VICI "/var/run/charon.vici"
+#define USAGE_PUSH_SECS 2
+#define GONE_KEEP_SECS 60
+#define BYPASS_PRIORITY 1
+#define CHILD_PRIORITY_BASE 1000
+
+int sync_verbosity = LOG_INFO;
+
+void slog(int level, const char *fmt, ...)
+{
+	static const char *const names[] = { "error", "warning", "info", "debug" };
+	va_list ap;
+
+	if (level > sync_verbosity)
+		return;
+	fprintf(stderr, "kipsec sync-xfrm: %s: ", names[level]);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* --- state ---------------------------------------------------------------- */
+
+/* A mirrored SA: the native SA's identity and parameters, never its keys. */
+struct msa {
+	struct xsa x;
+	unsigned int gen;
+	uint64_t pushed_bytes;
+};
+
+/* The sequence state of a deleted SA, for a MOBIKE re-add of its SPI. */
+struct gone {
+	uint32_t spi;
+	uint8_t proto;
+	uint64_t seq_out, seq_in;
+	time_t when;
+};
+
+/* An SA of charon's previous instance: not mirrored again. */
+struct stale {
+	uint32_t spi;
+	uint8_t proto;
+	uint8_t dst[16];
+};
+
+/* A policy sync-xfrm installed; key describes it for reconciliation. */
+struct ipol {
+	char key[256];
+	uint32_t id;
+	bool want;
+};
+
+static struct {
+	const char *vici_path;
+	bool no_bypass;
+	int vici_cmd, vici_ev;
+	struct mnl_socket *kev;
+	uint16_t kfamily;
+	struct msa *sas;
+	size_t nsas, capsas;
+	struct gone gone[64];
+	unsigned int ngone;
+	struct stale *stale;
+	size_t nstale, capstale;
+	struct ipol *pols;
+	size_t npols, cappols;
+	uint32_t bypass_ids[32];
+	unsigned int nbypass;
+	unsigned int gen;
+	time_t next_push, next_vici;
+} s = { .vici_cmd = -1, .vici_ev = -1 };
+
+/* SIGINT and SIGTERM arrive on a signalfd, polled with the sockets */
+static int sigfd = -1;
+
+static void *grow(void *p, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return p;
+	*cap = *cap ? *cap * 2 : 16;
+	p = realloc(p, *cap * size);
+	if (!p) {
+		slog(LOG_ERR, "out of memory");
+		exit(1);
+	}
+	return p;
+}
+
+static unsigned int alen(uint16_t family)
+{
+	return family == AF_INET6 ? 16 : 4;
+}
+
+static const char *astr(uint16_t family, const void *a, char *buf, size_t len)
+{
+	if (!inet_ntop(family, a, buf, len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+static const char *sa_str(const struct xsa *x, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+
+	snprintf(buf, len, "%s spi 0x%08x %s -> %s reqid %u",
+		 x->proto == IPPROTO_AH ? "ah" : "esp", ntohl(x->spi),
+		 astr(x->family, x->src, a, sizeof(a)),
+		 astr(x->family, x->dst, b, sizeof(b)), x->reqid);
+	return buf;
+}
+
+static struct msa *find_sa(uint32_t spi, uint8_t proto, const uint8_t *dst,
+			   unsigned int dlen)
+{
+	for (size_t i = 0; i < s.nsas; i++) {
+		struct msa *m = &s.sas[i];
+
+		if (m->x.spi == spi && m->x.proto == proto &&
+		    alen(m->x.family) == dlen && !memcmp(m->x.dst, dst, dlen))
+			return m;
+	}
+	return NULL;
+}
+
+static void forget_sa(struct msa *m)
+{
+	*m = s.sas[--s.nsas];
+}
+
+static struct stale *find_stale(const struct xsa *x)
+{
+	for (size_t i = 0; i < s.nstale; i++)
+		if (s.stale[i].spi == x->spi && s.stale[i].proto == x->proto &&
+		    !memcmp(s.stale[i].dst, x->dst, alen(x->family)))
+			return &s.stale[i];
+	return NULL;
+}
+
+/* --- kipsec requests ---------------------------------------------------- */
+
+static void put_sa_key(struct nlmsghdr *nlh, const struct xsa *x)
+{
+	mnl_attr_put_u32(nlh, KIPSEC_SA_A_SPI, x->spi);
+	mnl_attr_put(nlh, KIPSEC_SA_A_DST, alen(x->family), x->dst);
+	mnl_attr_put_u8(nlh, KIPSEC_SA_A_PROTO, x->proto);
+}
+
+static void put_alg(struct nlmsghdr *nlh, uint16_t type, const struct xalg *a,
+		    bool icv)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, type);
+
+	mnl_attr_put_strz(nlh, KIPSEC_ALG_A_NAME, a->name);
+	mnl_attr_put(nlh, KIPSEC_ALG_A_KEY, a->key_len, a->key);
+	if (icv && a->icv_bits)
+		mnl_attr_put_u32(nlh, KIPSEC_ALG_A_ICV_BITS, a->icv_bits);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void put_lft(struct nlmsghdr *nlh, uint16_t type, uint64_t bytes,
+		    uint64_t packets)
+{
+	struct nlattr *n;
+
+	if (!bytes && !packets)
+		return;
+	n = mnl_attr_nest_start(nlh, type);
+	if (bytes)
+		mnl_attr_put_u64(nlh, KIPSEC_LFT_A_BYTES, bytes);
+	if (packets)
+		mnl_attr_put_u64(nlh, KIPSEC_LFT_A_PACKETS, packets);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static bool has_ports(uint8_t proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
+	       proto == IPPROTO_SCTP || proto == IPPROTO_UDPLITE;
+}
+
+/* A transport-mode SA's selector (tunnel-mode selectors are empty). */
+static void put_sa_sel(struct nlmsghdr *nlh, const struct xsa *x)
+{
+	unsigned int l = alen(x->sel_family);
+	struct nlattr *n = mnl_attr_nest_start(nlh, KIPSEC_SA_A_SEL);
+
+	mnl_attr_put_u16(nlh, KIPSEC_SEL_A_FAMILY, x->sel_family);
+	if (x->sel_splen) {
+		mnl_attr_put(nlh, KIPSEC_SEL_A_SRC, l, x->sel_src);
+		mnl_attr_put_u8(nlh, KIPSEC_SEL_A_SRC_PLEN, x->sel_splen);
+	}
+	if (x->sel_dplen) {
+		mnl_attr_put(nlh, KIPSEC_SEL_A_DST, l, x->sel_dst);
+		mnl_attr_put_u8(nlh, KIPSEC_SEL_A_DST_PLEN, x->sel_dplen);
+	}
+	if (x->sel_proto) {
+		mnl_attr_put_u8(nlh, KIPSEC_SEL_A_PROTO, x->sel_proto);
+		if (has_ports(x->sel_proto) && x->sel_sport_mask == 0xffff) {
+			mnl_attr_put_u16(nlh, KIPSEC_SEL_A_SPORT_MIN, x->sel_sport);
+			mnl_attr_put_u16(nlh, KIPSEC_SEL_A_SPORT_MAX, x->sel_sport);
+		}
+		if (has_ports(x->sel_proto) && x->sel_dport_mask == 0xffff) {
+			mnl_attr_put_u16(nlh, KIPSEC_SEL_A_DPORT_MIN, x->sel_dport);
+			mnl_attr_put_u16(nlh, KIPSEC_SEL_A_DPORT_MAX, x->sel_dport);
+		}
+	}
+	mnl_attr_nest_end(nlh, n);
+}
+
+/* Builds a kipsec SA_NEW from a native SA; false if kipsec cannot carry it. */
+static bool build_sa(struct nlmsghdr *nlh, const struct xsa *x,
+		     const struct gone *g)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, KIPSEC_A_SA);
+	uint32_t flags = 0;
+	char buf[160];
+
+	if (x->mode != XFRM_MODE_TRANSPORT && x->mode != XFRM_MODE_TUNNEL) {
+		slog(LOG_WARN, "%s: mode %u not supported by kipsec, not mirrored",
+		     sa_str(x, buf, sizeof(buf)), x->mode);
+		return false;
+	}
+	if (x->encap && x->encap_type != UDP_ENCAP_ESPINUDP) {
+		slog(LOG_WARN, "%s: encapsulation type %u not supported, not mirrored",
+		     sa_str(x, buf, sizeof(buf)), x->encap_type);
+		return false;
+	}
+	put_sa_key(nlh, x);
+	mnl_attr_put(nlh, KIPSEC_SA_A_SRC, alen(x->family), x->src);
+	mnl_attr_put_u8(nlh, KIPSEC_SA_A_MODE, x->mode == XFRM_MODE_TUNNEL ?
+			KIPSEC_MODE_TUNNEL : KIPSEC_MODE_TRANSPORT);
+	mnl_attr_put_u32(nlh, KIPSEC_SA_A_REQID, x->reqid);
+	if (x->aead.set)
+		put_alg(nlh, KIPSEC_SA_A_ALG_AEAD, &x->aead, true);
+	if (x->crypt.set)
+		put_alg(nlh, KIPSEC_SA_A_ALG_CRYPT, &x->crypt, false);
+	if (x->auth.set) {
+		unsigned int def = alg_default_icv(x->auth.name);
+
+		put_alg(nlh, KIPSEC_SA_A_ALG_AUTH, &x->auth, true);
+		if (def && x->auth.icv_bits && x->auth.icv_bits != def)
+			flags |= KIPSEC_SA_F_NONSTD_TRUNC;
+	}
+	mnl_attr_put_u32(nlh, KIPSEC_SA_A_REPLAY_WINDOW,
+			 x->replay_window > KIPSEC_MAX_REPLAY_WINDOW ?
+			 KIPSEC_MAX_REPLAY_WINDOW : x->replay_window);
+	if (x->esn)
+		flags |= KIPSEC_SA_F_ESN;
+	if (x->flags & XFRM_STATE_NOECN)
+		flags |= KIPSEC_SA_F_NO_ECN;
+	if (flags)
+		mnl_attr_put_u32(nlh, KIPSEC_SA_A_FLAGS, flags);
+	if (g) {
+		mnl_attr_put_u64(nlh, KIPSEC_SA_A_SEQ_OUT, g->seq_out);
+		mnl_attr_put_u64(nlh, KIPSEC_SA_A_SEQ_IN, g->seq_in);
+	}
+	/* Time limits stay with the native timers: only bytes and packets. */
+	put_lft(nlh, KIPSEC_SA_A_LIFETIME_SOFT, x->soft_bytes, x->soft_packets);
+	put_lft(nlh, KIPSEC_SA_A_LIFETIME_HARD, x->hard_bytes, x->hard_packets);
+	if (x->encap) {
+		struct nlattr *e = mnl_attr_nest_start(nlh, KIPSEC_SA_A_ENCAP);
+
+		mnl_attr_put_u8(nlh, KIPSEC_ENCAP_A_TYPE, KIPSEC_ENCAP_ESPINUDP);
+		mnl_attr_put_u16(nlh, KIPSEC_ENCAP_A_SPORT, x->encap_sport);
+		mnl_attr_put_u16(nlh, KIPSEC_ENCAP_A_DPORT, x->encap_dport);
+		mnl_attr_nest_end(nlh, e);
+	}
+	if (x->mode == XFRM_MODE_TRANSPORT && x->has_sel)
+		put_sa_sel(nlh, x);
+	mnl_attr_nest_end(nlh, n);
+	return true;
+}
+
+struct sa_info {
+	bool found;
+	uint64_t seq_out, seq_in, bytes, packets, use_secs;
+};
+
+static const enum mnl_attr_data_type top_types[KIPSEC_A_MAX + 1] = {
+	[KIPSEC_A_SA] = MNL_TYPE_NESTED,
+	[KIPSEC_A_POLICY] = MNL_TYPE_NESTED,
+	[KIPSEC_A_HARD] = MNL_TYPE_FLAG,
+};
+
+static const struct nl_pol top_pol = { KIPSEC_A_MAX, top_types };
+
+static const enum mnl_attr_data_type sa_types[KIPSEC_SA_A_MAX + 1] = {
+	[KIPSEC_SA_A_SPI] = MNL_TYPE_U32,
+	[KIPSEC_SA_A_DST] = MNL_TYPE_BINARY,
+	[KIPSEC_SA_A_PROTO] = MNL_TYPE_U8,
+	[KIPSEC_SA_A_SEQ_OUT] = MNL_TYPE_U64,
+	[KIPSEC_SA_A_SEQ_IN] = MNL_TYPE_U64,
+	[KIPSEC_SA_A_CURLFT] = MNL_TYPE_NESTED,
+};
+
+static const struct nl_pol sa_pol = { KIPSEC_SA_A_MAX, sa_types };
+
+static const enum mnl_attr_data_type lft_types[KIPSEC_LFT_A_MAX + 1] = {
+	[KIPSEC_LFT_A_BYTES] = MNL_TYPE_U64,
+	[KIPSEC_LFT_A_PACKETS] = MNL_TYPE_U64,
+	[KIPSEC_LFT_A_ADD_SECS] = MNL_TYPE_U64,
+	[KIPSEC_LFT_A_USE_SECS] = MNL_TYPE_U64,
+};
+
+static const struct nl_pol lft_pol = { KIPSEC_LFT_A_MAX, lft_types };
+
+static void parse_sa_info(const struct nlattr *nest, struct sa_info *si)
+{
+	const struct nlattr *tb[KIPSEC_SA_A_MAX + 1];
+	const struct nlattr *lt[KIPSEC_LFT_A_MAX + 1];
+
+	nl_parse_nest(nest, &sa_pol, tb);
+	si->found = true;
+	if (tb[KIPSEC_SA_A_SEQ_OUT])
+		si->seq_out = mnl_attr_get_u64(tb[KIPSEC_SA_A_SEQ_OUT]);
+	if (tb[KIPSEC_SA_A_SEQ_IN])
+		si->seq_in = mnl_attr_get_u64(tb[KIPSEC_SA_A_SEQ_IN]);
+	nl_parse_nest(tb[KIPSEC_SA_A_CURLFT], &lft_pol, lt);
+	if (lt[KIPSEC_LFT_A_BYTES])
+		si->bytes = mnl_attr_get_u64(lt[KIPSEC_LFT_A_BYTES]);
+	if (lt[KIPSEC_LFT_A_PACKETS])
+		si->packets = mnl_attr_get_u64(lt[KIPSEC_LFT_A_PACKETS]);
+	if (lt[KIPSEC_LFT_A_USE_SECS])
+		si->use_secs = mnl_attr_get_u64(lt[KIPSEC_LFT_A_USE_SECS]);
+}
+
+static int sa_get_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[KIPSEC_A_MAX + 1];
+
+	nl_parse_msg(nlh, &top_pol, tb);
+	if (tb[KIPSEC_A_SA])
+		parse_sa_info(tb[KIPSEC_A_SA], data);
+	return 0;
+}
+
+/* The kipsec SA with x's key: sequence numbers and usage; quiet if absent. */
+static bool kipsec_sa_get(const struct xsa *x, struct sa_info *si)
+{
+	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = nl_msg(buf, KIPSEC_CMD_SA_GET, 0);
+	struct nlattr *n = mnl_attr_nest_start(nlh, KIPSEC_A_SA);
+	bool quiet = opts.quiet;
+
+	put_sa_key(nlh, x);
+	mnl_attr_nest_end(nlh, n);
+	memset(si, 0, sizeof(*si));
+	opts.quiet = true;
+	nl_request(nlh, sa_get_cb, si, "sa get");
+	opts.quiet = quiet;
+	return si->found;
+}
+
+static void kipsec_sa_del(const struct xsa *x)
+{
+	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = nl_msg(buf, KIPSEC_CMD_SA_DEL, 0);
+	struct nlattr *n = mnl_attr_nest_start(nlh, KIPSEC_A_SA);
+	bool quiet = opts.quiet;
+	char str[160];
+
+	put_sa_key(nlh, x);
+	mnl_attr_nest_end(nlh, n);
+	/* hard expiries delete in kipsec too: a missing SA is fine */
+	opts.quiet = true;
+	if (!nl_request(nlh, NULL, NULL, "sa del"))
+		slog(LOG_INFO, "deleted %s", sa_str(x, str, sizeof(str)));
+	opts.quiet = quiet;
+}
+
+/* --- XFRM events ---------------------------------------------------------- */
+
+static struct gone *take_gone(const struct xsa *x)
+{
+	time_t now = time(NULL);
+
+	for (unsigned int i = 0; i < s.ngone; i++) {
+		struct gone *g = &s.gone[i];
+
+		if (g->spi == x->spi && g->proto == x->proto &&
+		    now - g->when <= GONE_KEEP_SECS) {
+			g->when = 0;	/* used once */
+			return g;
+		}
+	}
+	return NULL;
+}
+
+static void remember_gone(const struct xsa *x, const struct sa_info *si)
+{
+	struct gone *g = &s.gone[s.ngone++ % ARRAY_SIZE(s.gone)];
+
+	if (s.ngone > ARRAY_SIZE(s.gone))
+		s.ngone = ARRAY_SIZE(s.gone);
+	*g = (struct gone){ x->spi, x->proto, si->seq_out, si->seq_in,
+			    time(NULL) };
+}
+
+static void mirror_sa(struct xsa *x, bool from_dump)
+{
+	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+	struct stale *st;
+	struct sa_info si;
+	struct msa *m;
+	struct gone *g;
+	char str[160];
+
+	if (x->proto != IPPROTO_ESP && x->proto != IPPROTO_AH)
+		return;
+	/* charon's placeholders (ALLOCSPI, acquires) carry no keys yet */
+	if (!x->spi || (!x->aead.set && !x->auth.set && !x->crypt.set))
+		return;
+	m = find_sa(x->spi, x->proto, x->dst, alen(x->family));
+	if (m) {
+		m->gen = s.gen;
+		return;
+	}
+	st = find_stale(x);
+	if (st) {
+		if (from_dump)
+			return;
+		*st = s.stale[--s.nstale];
+	}
+	sa_str(x, str, sizeof(str));
+	if (kipsec_sa_get(x, &si)) {
+		slog(LOG_WARN, "%s: already in kipsec, kept as it is", str);
+	} else {
+		g = take_gone(x);
+		nlh = nl_msg(buf, KIPSEC_CMD_SA_NEW, 0);
+		if (!build_sa(nlh, x, g))
+			return;
+		if (nl_request(nlh, NULL, NULL, "sa add")) {
+			slog(LOG_WARN, "%s: refused by kipsec, not mirrored", str);
+			explicit_bzero(buf, sizeof(buf));
+			return;
+		}
+		explicit_bzero(buf, sizeof(buf));
+		slog(LOG_INFO, "added %s%s", str,
+		     g ? " (sequence numbers kept from its previous copy)" : "");
+	}
+	s.sas = grow(s.sas, &s.capsas, s.nsas, sizeof(*s.sas));
+	m = &s.sas[s.nsas++];
+	memset(m, 0, sizeof(*m));
+	m->x = *x;
+	explicit_bzero(&m->x.aead.key, sizeof(m->x.aead.key));
+	explicit_bzero(&m->x.crypt.key, sizeof(m->x.crypt.key));
+	explicit_bzero(&m->x.auth.key, sizeof(m->x.auth.key));
+	m->gen = s.gen;
+}
+
+static void unmirror_sa(const struct xsa *x)
+{
+	struct msa *m = find_sa(x->spi, x->proto, x->dst, alen(x->family));
+	struct sa_info si;
+
+	if (!m)
+		return;
+	if (kipsec_sa_get(&m->x, &si))
+		remember_gone(&m->x, &si);
+	kipsec_sa_del(&m->x);
+	forget_sa(m);
+}
+
+static void xfrm_event(enum xfrm_ev ev, struct xsa *x, bool hard, void *data)
+{
+	char str[160];
+
+	(void)data;
+	switch (ev) {
+	case XEV_NEW:
+	case XEV_UPDATE:
+		mirror_sa(x, false);
+		break;
+	case XEV_DEL:
+		unmirror_sa(x);
+		break;
+	case XEV_EXPIRE:
+		slog(LOG_DEBUG, "native %s expiry of %s", hard ? "hard" : "soft",
+		     sa_str(x, str, sizeof(str)));
+		/* a hard expiry deletes the native SA without a DELSA */
+		if (hard)
+			unmirror_sa(x);
+		break;
+	}
+}
+
+static void dump_cb(enum xfrm_ev ev, struct xsa *x, bool hard, void *data)
+{
+	(void)ev;
+	(void)hard;
+	(void)data;
+	mirror_sa(x, true);
+}
+
+/* Full resynchronisation: at start and after lost events. */
+static int resync_sas(void)
+{
+	s.gen++;
+	if (xfrm_dump(dump_cb, NULL))
+		return -1;
+	for (size_t i = 0; i < s.nsas;) {
+		struct msa *m = &s.sas[i];
+
+		if (m->gen == s.gen) {
+			i++;
+			continue;
+		}
+		kipsec_sa_del(&m->x);
+		forget_sa(m);
+	}
+	return 0;
+}
+
+/* --- kipsec events -------------------------------------------------------- */
+
+static int kipsec_events_open(void)
+{
+	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct genlmsghdr *g;
+	uint32_t grp = 0;
+	int rcv = 4 << 20, len;
+	ssize_t n;
+
+	s.kev = mnl_socket_open(NETLINK_GENERIC);
+	if (!s.kev || mnl_socket_bind(s.kev, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto err;
+	nlh->nlmsg_type = GENL_ID_CTRL;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = CTRL_CMD_GETFAMILY;
+	g->version = 1;
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, KIPSEC_GENL_NAME);
+	if (mnl_socket_sendto(s.kev, nlh, nlh->nlmsg_len) < 0)
+		goto err;
+	n = mnl_socket_recvfrom(s.kev, buf, sizeof(buf));
+	if (n < 0)
+		goto err;
+	len = n;
+	for (nlh = (void *)buf; mnl_nlmsg_ok(nlh, len);
+	     nlh = mnl_nlmsg_next(nlh, &len)) {
+		const struct nlattr *a, *gr;
+
+		if (nlh->nlmsg_type != GENL_ID_CTRL)
+			continue;
+		mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
+			if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID)
+				s.kfamily = mnl_attr_get_u16(a);
+			if (mnl_attr_get_type(a) != CTRL_ATTR_MCAST_GROUPS)
+				continue;
+			mnl_attr_for_each_nested(gr, a) {
+				const struct nlattr *f, *name = NULL, *id = NULL;
+
+				mnl_attr_for_each_nested(f, gr) {
+					if (mnl_attr_get_type(f) == CTRL_ATTR_MCAST_GRP_NAME)
+						name = f;
+					else if (mnl_attr_get_type(f) == CTRL_ATTR_MCAST_GRP_ID)
+						id = f;
+				}
+				if (name && id &&
+				    !strcmp(mnl_attr_get_str(name), KIPSEC_MCGRP_SA))
+					grp = mnl_attr_get_u32(id);
+			}
+		}
+	}
+	if (!grp || !s.kfamily) {
+		errno = ENOENT;
+		goto err;
+	}
+	if (mnl_socket_setsockopt(s.kev, NETLINK_ADD_MEMBERSHIP, &grp,
+				  sizeof(grp)) < 0)
+		goto err;
+	if (setsockopt(mnl_socket_get_fd(s.kev), SOL_SOCKET, SO_RCVBUFFORCE,
+		       &rcv, sizeof(rcv)) < 0)
+		setsockopt(mnl_socket_get_fd(s.kev), SOL_SOCKET, SO_RCVBUF,
+			   &rcv, sizeof(rcv));
+	return 0;
+err:
+	slog(LOG_ERR, "kipsec \"sa\" events: %s", strerror(errno));
+	return -1;
+}
+
+/* kipsec counted a byte or packet limit: tell the native SA's owner. */
+static void kipsec_expire(const struct nlattr *sa, bool hard)
+{
+	const struct nlattr *tb[KIPSEC_SA_A_MAX + 1];
+	struct msa *m;
+	char str[160];
+
+	nl_parse_nest(sa, &sa_pol, tb);
+	if (!tb[KIPSEC_SA_A_SPI] || !tb[KIPSEC_SA_A_DST] || !tb[KIPSEC_SA_A_PROTO])
+		return;
+	m = find_sa(mnl_attr_get_u32(tb[KIPSEC_SA_A_SPI]),
+		    mnl_attr_get_u8(tb[KIPSEC_SA_A_PROTO]),
+		    mnl_attr_get_payload(tb[KIPSEC_SA_A_DST]),
+		    mnl_attr_get_payload_len(tb[KIPSEC_SA_A_DST]));
+	if (!m)
+		return;
+	sa_str(&m->x, str, sizeof(str));
+	slog(LOG_INFO, "kipsec %s expiry of %s: sending XFRM_MSG_EXPIRE",
+	     hard ? "hard" : "soft", str);
+	xfrm_send_expire(&m->x, hard);
+	if (hard)
+		forget_sa(m);	/* kipsec deleted it already */
+}
+
+static int kipsec_event_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[KIPSEC_A_MAX + 1];
+
+	(void)data;
+	if (nlh->nlmsg_type != s.kfamily ||
+	    genl_cmd(nlh) != KIPSEC_CMD_SA_EXPIRE)
+		return 0;
+	nl_parse_msg(nlh, &top_pol, tb);
+	if (tb[KIPSEC_A_SA])
+		kipsec_expire(tb[KIPSEC_A_SA], tb[KIPSEC_A_HARD]);
+	return 0;
+}
+
+static int kipsec_events_read(void)
+{
+	static uint8_t buf[64 * 1024] __attribute__((aligned(8)));
+	ssize_t n = recv(mnl_socket_get_fd(s.kev), buf, sizeof(buf),
+			 MSG_DONTWAIT);
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	return mnl_cb_run(buf, n, 0, 0, kipsec_event_cb, NULL) < 0 ? -errno : 0;
+}
+
+/* kipsec's usage counters pushed to the native SAs, so charon sees them. */
+static int usage_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[KIPSEC_A_MAX + 1];
+	const struct nlattr *st[KIPSEC_SA_A_MAX + 1];
+	struct sa_info si = { 0 };
+	struct msa *m;
+
+	(void)data;
+	nl_parse_msg(nlh, &top_pol, tb);
+	if (!tb[KIPSEC_A_SA])
+		return 0;
+	nl_parse_nest(tb[KIPSEC_A_SA], &sa_pol, st);
+	if (!st[KIPSEC_SA_A_SPI] || !st[KIPSEC_SA_A_DST] || !st[KIPSEC_SA_A_PROTO])
+		return 0;
+	m = find_sa(mnl_attr_get_u32(st[KIPSEC_SA_A_SPI]),
+		    mnl_attr_get_u8(st[KIPSEC_SA_A_PROTO]),
+		    mnl_attr_get_payload(st[KIPSEC_SA_A_DST]),
+		    mnl_attr_get_payload_len(st[KIPSEC_SA_A_DST]));
+	if (!m)
+		return 0;
+	parse_sa_info(tb[KIPSEC_A_SA], &si);
+	if (si.bytes == m->pushed_bytes)
+		return 0;
+	if (!xfrm_send_usage(&m->x, si.bytes, si.packets,
+			     si.use_secs ? time(NULL) - si.use_secs : 0))
+		m->pushed_bytes = si.bytes;
+	return 0;
+}
+
+static void push_usage(void)
+{
+	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
+
+	if (!s.nsas)
+		return;
+	nl_dump(nl_msg(buf, KIPSEC_CMD_SA_GET, 0), usage_cb, NULL, "sa dump",
+		NULL);
+}
+
+/* --- policies ------------------------------------------------------------- */
+
+static int pol_id_cb(const struct nlmsghdr *nlh, void *data)
+{
+	static const enum mnl_attr_data_type pt[KIPSEC_POL_A_MAX + 1] = {
+		[KIPSEC_POL_A_ID] = MNL_TYPE_U32,
+	};
+	static const struct nl_pol pp = { KIPSEC_POL_A_MAX, pt };
+	const struct nlattr *tb[KIPSEC_A_MAX + 1];
+	const struct nlattr *p[KIPSEC_POL_A_MAX + 1];
+
+	nl_parse_msg(nlh, &top_pol, tb);
+	nl_parse_nest(tb[KIPSEC_A_POLICY], &pp, p);
+	if (p[KIPSEC_POL_A_ID])
+		*(uint32_t *)data = mnl_attr_get_u32(p[KIPSEC_POL_A_ID]);
+	return 0;
+}
+
+static void policy_del(uint32_t id)
+{
+	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = nl_msg(buf, KIPSEC_CMD_POLICY_DEL, 0);
+	struct nlattr *n = mnl_attr_nest_start(nlh, KIPSEC_A_POLICY);
+
+	mnl_attr_put_u32(nlh, KIPSEC_POL_A_ID, id);
+	mnl_attr_nest_end(nlh, n);
+	nl_request(nlh, NULL, NULL, "policy del");
+}
+
+/* A traffic selector as charon prints it: PREFIX[PROTO/PORT] */
+struct ts {
+	uint16_t family;
+	uint8_t addr[16];
+	uint8_t plen;
+	uint8_t proto;
+	bool port;
+	uint16_t pmin, pmax;
+};
+
+static bool parse_ts(const char *str, struct ts *t)
+{
+	char a[128], *slash, *br;
+	unsigned int plen;
+
+	memset(t, 0, sizeof(*t));
+	snprintf(a, sizeof(a), "%s", str);
+	br = strchr(a, '[');
+	if (br) {
+		char *p = br + 1, *end = strchr(p, ']'), *port;
+		struct protoent *pe;
+
+		if (!end)
+			return false;
+		*end = '\0';
+		*br = '\0';
+		port = strchr(p, '/');
+		if (port)
+			*port++ = '\0';
+		if (*p) {
+			pe = getprotobyname(p);
+			if (pe)
+				t->proto = pe->p_proto;
+			else if (sscanf(p, "%hhu", &t->proto) != 1)
+				return false;
+		}
+		if (port && *port && has_ports(t->proto)) {
+			struct servent *se = getservbyname(port, NULL);
+			unsigned int lo, hi;
+
+			t->port = true;
+			if (se) {
+				t->pmin = ntohs(se->s_port);
+				t->pmax = t->pmin;
+			} else if (sscanf(port, "%u-%u", &lo, &hi) == 2) {
+				t->pmin = lo;
+				t->pmax = hi;
+			} else if (sscanf(port, "%u", &lo) == 1) {
+				t->pmin = lo;
+				t->pmax = lo;
+			} else {
+				return false;
+			}
+		}
+	}
+	slash = strchr(a, '/');
+	if (slash)
+		*slash++ = '\0';
+	t->family = strchr(a, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(t->family, a, t->addr) != 1)
+		return false;	/* ranges (a..b) are not prefixes */
+	plen = alen(t->family) * 8;
+	if (slash && (sscanf(slash, "%u", &plen) != 1 ||
+		      plen > alen(t->family) * 8))
+		return false;
+	t->plen = plen;
+	return true;
+}
+
+struct child {
+	uint32_t reqid;
+	bool tunnel;
+	uint8_t proto;
+	uint16_t family;
+	uint8_t local[16], remote[16];
+};
+
+static void put_ts_sel(struct nlmsghdr *nlh, const struct ts *src,
+		       const struct ts *dst)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, KIPSEC_POL_A_SEL);
+	uint8_t proto = src->proto ? src->proto : dst->proto;
+
+	mnl_attr_put_u16(nlh, KIPSEC_SEL_A_FAMILY, src->family);
+	mnl_attr_put(nlh, KIPSEC_SEL_A_SRC, alen(src->family), src->addr);
+	mnl_attr_put_u8(nlh, KIPSEC_SEL_A_SRC_PLEN, src->plen);
+	mnl_attr_put(nlh, KIPSEC_SEL_A_DST, alen(dst->family), dst->addr);
+	mnl_attr_put_u8(nlh, KIPSEC_SEL_A_DST_PLEN, dst->plen);
+	if (proto)
+		mnl_attr_put_u8(nlh, KIPSEC_SEL_A_PROTO, proto);
+	if (src->port) {
+		mnl_attr_put_u16(nlh, KIPSEC_SEL_A_SPORT_MIN, src->pmin);
+		mnl_attr_put_u16(nlh, KIPSEC_SEL_A_SPORT_MAX, src->pmax);
+	}
+	if (dst->port) {
+		mnl_attr_put_u16(nlh, KIPSEC_SEL_A_DPORT_MIN, dst->pmin);
+		mnl_attr_put_u16(nlh, KIPSEC_SEL_A_DPORT_MAX, dst->pmax);
+	}
+	mnl_attr_nest_end(nlh, n);
+}
+
+/*
+ * Makes sure the PROTECT policy for (dir, src -> dst) of child c exists;
+ * marks it wanted. Outbound: local -> remote; in and fwd: remote -> local.
+ */
+static void want_policy(const struct child *c, uint8_t dir,
+			const struct ts *src, const struct ts *dst)
+{
+	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
+	const uint8_t *ts = dir == KIPSEC_DIR_OUT ? c->local : c->remote;
+	const uint8_t *td = dir == KIPSEC_DIR_OUT ? c->remote : c->local;
+	char key[256], a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	char e[INET6_ADDRSTRLEN], f[INET6_ADDRSTRLEN];
+	struct nlmsghdr *nlh;
+	struct nlattr *n, *t, *tm;
+	uint32_t id = 0, prio;
+	struct ipol *p;
+
+	snprintf(key, sizeof(key), "%s %s/%u %s/%u %u %u-%u %u-%u %s %s>%s %u %u",
+		 dir_name(dir), astr(src->family, src->addr, a, sizeof(a)),
+		 src->plen, astr(dst->family, dst->addr, b, sizeof(b)),
+		 dst->plen, src->proto | dst->proto, src->pmin, src->pmax,
+		 dst->pmin, dst->pmax, c->tunnel ? "tunnel" : "transport",
+		 astr(c->family, ts, e, sizeof(e)),
+		 astr(c->family, td, f, sizeof(f)), c->proto, c->reqid);
+	for (size_t i = 0; i < s.npols; i++) {
+		if (!strcmp(s.pols[i].key, key)) {
+			s.pols[i].want = true;
+			return;
+		}
+	}
+	/* more specific selectors first (lower priority value wins) */
+	prio = CHILD_PRIORITY_BASE + 2 * (256 - src->plen - dst->plen) +
+	       !(src->proto | dst->proto);
+	nlh = nl_msg(buf, KIPSEC_CMD_POLICY_NEW, 0);
+	n = mnl_attr_nest_start(nlh, KIPSEC_A_POLICY);
+	mnl_attr_put_u8(nlh, KIPSEC_POL_A_DIR, dir);
+	mnl_attr_put_u32(nlh, KIPSEC_POL_A_PRIORITY, prio);
+	mnl_attr_put_u8(nlh, KIPSEC_POL_A_ACTION, KIPSEC_ACTION_PROTECT);
+	put_ts_sel(nlh, src, dst);
+	t = mnl_attr_nest_start(nlh, KIPSEC_POL_A_TMPLS);
+	tm = mnl_attr_nest_start(nlh, KIPSEC_TMPL);
+	mnl_attr_put_u8(nlh, KIPSEC_TMPL_A_PROTO, c->proto);
+	mnl_attr_put_u8(nlh, KIPSEC_TMPL_A_MODE, c->tunnel ? KIPSEC_MODE_TUNNEL :
+			KIPSEC_MODE_TRANSPORT);
+	if (c->tunnel) {
+		mnl_attr_put(nlh, KIPSEC_TMPL_A_SRC, alen(c->family), ts);
+		mnl_attr_put(nlh, KIPSEC_TMPL_A_DST, alen(c->family), td);
+	}
+	mnl_attr_put_u32(nlh, KIPSEC_TMPL_A_REQID, c->reqid);
+	mnl_attr_nest_end(nlh, tm);
+	mnl_attr_nest_end(nlh, t);
+	mnl_attr_nest_end(nlh, n);
+	if (nl_request(nlh, pol_id_cb, &id, "policy add") || !id) {
+		slog(LOG_WARN, "policy %s: refused by kipsec", key);
+		return;
+	}
+	slog(LOG_INFO, "added policy %u: %s", id, key);
+	s.pols = grow(s.pols, &s.cappols, s.npols, sizeof(*s.pols));
+	p = &s.pols[s.npols++];
+	snprintf(p->key, sizeof(p->key), "%s", key);
+	p->id = id;
+	p->want = true;
+}
+
+static void want_child(const struct vici_node *ike, const struct vici_node *ch)
+{
+	const char *reqid = vici_str(ch, "reqid"), *mode = vici_str(ch, "mode");
+	const char *proto = vici_str(ch, "protocol");
+	const char *lh = vici_str(ike, "local-host");
+	const char *rh = vici_str(ike, "remote-host");
+	struct vici_node *lts = vici_get(ch, "local-ts");
+	struct vici_node *rts = vici_get(ch, "remote-ts");
+	struct child c = { 0 };
+
+	if (!reqid || !mode || !lh || !rh || !lts || !rts)
+		return;
+	c.reqid = strtoul(reqid, NULL, 10);
+	c.tunnel = !strcmp(mode, "TUNNEL");
+	if (!c.tunnel && strcmp(mode, "TRANSPORT")) {
+		slog(LOG_WARN, "child %s: mode %s not supported", ch->name, mode);
+		return;
+	}
+	c.proto = proto && !strcmp(proto, "AH") ? IPPROTO_AH : IPPROTO_ESP;
+	c.family = strchr(lh, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(c.family, lh, c.local) != 1 ||
+	    inet_pton(c.family, rh, c.remote) != 1)
+		return;
+	for (struct vici_node *l = lts->child; l; l = l->next) {
+		for (struct vici_node *r = rts->child; r; r = r->next) {
+			struct ts tl, tr;
+
+			if (!l->value || !r->value)
+				continue;
+			if (!parse_ts(l->value, &tl) || !parse_ts(r->value, &tr)) {
+				slog(LOG_WARN, "child %s: traffic selectors %s === %s "
+				     "not supported", ch->name, l->value, r->value);
+				continue;
+			}
+			if (tl.family != tr.family)
+				continue;
+			want_policy(&c, KIPSEC_DIR_OUT, &tl, &tr);
+			want_policy(&c, KIPSEC_DIR_IN, &tr, &tl);
+			if (c.tunnel)
+				want_policy(&c, KIPSEC_DIR_FWD, &tr, &tl);
+		}
+	}
+}
+
+static bool child_live(const char *state)
+{
+	return state && (!strcmp(state, "INSTALLED") ||
+			 !strcmp(state, "UPDATING") ||
+			 !strcmp(state, "REKEYING") || !strcmp(state, "REKEYED"));
+}
+
+typedef void (*child_fn)(const struct vici_node *ike,
+			 const struct vici_node *ch, void *data);
+
+/* For each child of each IKE_SA in msg (list-sa, child-updown, ...). */
+static void walk_children(const struct vici_node *msg, child_fn fn,
+			  void *data)
+{
+	for (struct vici_node *ike = msg->child; ike; ike = ike->next) {
+		struct vici_node *chs;
+
+		if (ike->kind != VICI_SECTION)
+			continue;
+		chs = vici_get(ike, "child-sas");
+		for (struct vici_node *ch = chs ? chs->child : NULL; ch;
+		     ch = ch->next)
+			if (ch->kind == VICI_SECTION)
+				fn(ike, ch, data);
+	}
+}
+
+static void list_child(const struct vici_node *ike, const struct vici_node *ch,
+		       void *data)
+{
+	const char *except = data, *id = vici_str(ch, "uniqueid");
+
+	if (!child_live(vici_str(ch, "state")))
+		return;
+	if (except && id && !strcmp(id, except))
+		return;
+	want_child(ike, ch);
+}
+
+static void list_sa_cb(const char *name, struct vici_node *msg, void *data)
+{
+	if (!strcmp(name, "list-sa"))
+		walk_children(msg, list_child, data);
+}
+
+/*
+ * Policies follow charon's live children: every policy they need is
+ * installed, every other one sync-xfrm installed is removed. except is a
+ * child reported down that list-sas may still show.
+ */
+static int reconcile_policies(const char *except)
+{
+	struct vici_node *resp;
+	size_t i;
+
+	for (i = 0; i < s.npols; i++)
+		s.pols[i].want = false;
+	if (vici_command(s.vici_cmd, "list-sas", NULL, "list-sa", list_sa_cb,
+			 (void *)except, &resp)) {
+		slog(LOG_WARN, "vici list-sas: %s", strerror(errno));
+		return -1;
+	}
+	vici_free(resp);
+	for (i = 0; i < s.npols;) {
+		if (s.pols[i].want) {
+			i++;
+			continue;
+		}
+		slog(LOG_INFO, "removing policy %u: %s", s.pols[i].id,
+		     s.pols[i].key);
+		policy_del(s.pols[i].id);
+		s.pols[i] = s.pols[--s.npols];
+	}
+	return 0;
+}
+
+static void bypass_add(uint16_t family, uint8_t dir, bool sport, uint16_t port)
+{
+	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = nl_msg(buf, KIPSEC_CMD_POLICY_NEW, 0);
+	struct nlattr *n = mnl_attr_nest_start(nlh, KIPSEC_A_POLICY);
+	struct nlattr *sel;
+	uint32_t id = 0;
+
+	mnl_attr_put_u8(nlh, KIPSEC_POL_A_DIR, dir);
+	mnl_attr_put_u32(nlh, KIPSEC_POL_A_PRIORITY, BYPASS_PRIORITY);
+	mnl_attr_put_u8(nlh, KIPSEC_POL_A_ACTION, KIPSEC_ACTION_BYPASS);
+	sel = mnl_attr_nest_start(nlh, KIPSEC_POL_A_SEL);
+	mnl_attr_put_u16(nlh, KIPSEC_SEL_A_FAMILY, family);
+	mnl_attr_put_u8(nlh, KIPSEC_SEL_A_PROTO, IPPROTO_UDP);
+	mnl_attr_put_u16(nlh, sport ? KIPSEC_SEL_A_SPORT_MIN :
+			 KIPSEC_SEL_A_DPORT_MIN, port);
+	mnl_attr_put_u16(nlh, sport ? KIPSEC_SEL_A_SPORT_MAX :
+			 KIPSEC_SEL_A_DPORT_MAX, port);
+	mnl_attr_nest_end(nlh, sel);
+	mnl_attr_nest_end(nlh, n);
+	if (!nl_request(nlh, pol_id_cb, &id, "bypass policy add") && id &&
+	    s.nbypass < ARRAY_SIZE(s.bypass_ids))
+		s.bypass_ids[s.nbypass++] = id;
+}
+
+/* IKE (UDP 500 and 4500) is never held by a PROTECT policy. */
+static void install_bypass(void)
+{
+	static const uint16_t fams[] = { AF_INET, AF_INET6 };
+	static const uint16_t ports[] = { 500, 4500 };
+
+	for (unsigned int f = 0; f < ARRAY_SIZE(fams); f++)
+		for (uint8_t d = KIPSEC_DIR_IN; d <= KIPSEC_DIR_OUT; d++)
+			for (unsigned int p = 0; p < ARRAY_SIZE(ports); p++) {
+				bypass_add(fams[f], d, true, ports[p]);
+				bypass_add(fams[f], d, false, ports[p]);
+			}
+	slog(LOG_INFO, "installed %u IKE bypass policies (UDP 500, 4500)",
+	     s.nbypass);
+}
+
+/* --- VICI ----------------------------------------------------------------- */
+
+static void find_down(const struct vici_node *ike, const struct vici_node *ch,
+		      void *data)
+{
+	const char *id = vici_str(ch, "uniqueid");
+
+	(void)ike;
+	if (id)
+		snprintf(data, 32, "%s", id);
+}
+
+static void vici_event(const char *name, struct vici_node *msg, void *data)
+{
+	char down[32] = "";
+	bool up = vici_str(msg, "up") && !strcmp(vici_str(msg, "up"), "yes");
+
+	(void)data;
+	slog(LOG_DEBUG, "vici event %s%s", name,
+	     strcmp(name, "child-updown") ? "" : up ? " (up)" : " (down)");
+	if (!strcmp(name, "child-updown") && !up)
+		walk_children(msg, find_down, down);
+	reconcile_policies(*down ? down : NULL);
+}
+
+static void vici_close(void)
+{
+	if (s.vici_cmd >= 0)
+		close(s.vici_cmd);
+	if (s.vici_ev >= 0)
+		close(s.vici_ev);
+	s.vici_cmd = -1;
+	s.vici_ev = -1;
+}
+
+static int vici_open(void)
+{
+	s.vici_cmd = vici_connect(s.vici_path);
+	if (s.vici_cmd < 0)
+		return -1;
+	s.vici_ev = vici_connect(s.vici_path);
+	if (s.vici_ev < 0 || vici_register(s.vici_ev, "child-updown") ||
+	    vici_register(s.vici_ev, "child-rekey")) {
+		int e = errno;
+
+		vici_close();
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * charon went away. Its SAs stay in the native SAD (kill -9) but belong to
+ * no one: they leave kipsec now and are not mirrored again. The policies
+ * stay until the next charon says what it has, so traffic fails closed.
+ */
+static void charon_gone(void)
+{
+	slog(LOG_WARN, "lost the VICI connection to charon; "
+	     "removing its SAs from kipsec, reconnecting");
+	vici_close();
+	while (s.nsas) {
+		struct msa *m = &s.sas[0];
+		struct stale *st;
+
+		s.stale = grow(s.stale, &s.capstale, s.nstale, sizeof(*s.stale));
+		st = &s.stale[s.nstale++];
+		st->spi = m->x.spi;
+		st->proto = m->x.proto;
+		memcpy(st->dst, m->x.dst, 16);
+		kipsec_sa_del(&m->x);
+		forget_sa(m);
+	}
+	s.next_vici = time(NULL) + 1;
+}
+
+static void cleanup(void)
+{
+	slog(LOG_INFO, "stopping: removing %zu SAs and %zu policies", s.nsas,
+	     s.npols + s.nbypass);
+	while (s.nsas) {
+		kipsec_sa_del(&s.sas[0].x);
+		forget_sa(&s.sas[0]);
+	}
+	for (size_t i = 0; i < s.npols; i++)
+		policy_del(s.pols[i].id);
+	for (unsigned int i = 0; i < s.nbypass; i++)
+		policy_del(s.bypass_ids[i]);
+	s.npols = 0;
+	s.nbypass = 0;
+}
+
+/* --- main ------------------------------------------------------------------ */
+
+static int enter_netns(const char *name)
+{
+	char path[4096];
+	int fd;
+
+	if (strchr(name, '/'))
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
+		slog(LOG_ERR, "network namespace \"%s\": %s", name,
+		     strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int parse_args(int argc, char **argv)
+{
+	for (; argc > 0; argc--, argv++) {
+		const char *o = argv[0];
+
+		if (!strcmp(o, "--vici") || !strcmp(o, "vici")) {
+			if (argc < 2)
+				return missing_arg("sync-xfrm", o);
+			s.vici_path = *++argv;
+			argc--;
+		} else if (!strcmp(o, "--netns") || !strcmp(o, "netns")) {
+			if (argc < 2)
+				return missing_arg("sync-xfrm", o);
+			if (enter_netns(*++argv))
+				return -1;
+			argc--;
+		} else if (!strcmp(o, "--no-bypass")) {
+			s.no_bypass = true;
+		} else if (!strcmp(o, "-v") || !strcmp(o, "--verbose")) {
+			sync_verbosity = LOG_DEBUG;
+		} else if (!strcmp(o, "-q") || !strcmp(o, "--quiet")) {
+			sync_verbosity = LOG_WARN;
+		} else {
+			return unknown_keyword("sync-xfrm", o);
+		}
+	}
+	return 0;
+}
+
+static void loop(void)
+{
+	for (;;) {
+		struct pollfd p[4] = {
+			{ .fd = xfrm_event_fd(), .events = POLLIN },
+			{ .fd = mnl_socket_get_fd(s.kev), .events = POLLIN },
+			{ .fd = sigfd, .events = POLLIN },
+			{ .fd = s.vici_ev, .events = POLLIN },
+		};
+		time_t now = time(NULL);
+		int err;
+
+		if (poll(p, s.vici_ev >= 0 ? 4 : 3, 500) < 0 && errno != EINTR) {
+			slog(LOG_ERR, "poll: %s", strerror(errno));
+			return;
+		}
+		if (p[2].revents)
+			return;	/* SIGINT or SIGTERM */
+		if (p[0].revents) {
+			err = xfrm_recv(xfrm_event, NULL);
+			if (err == -ENOBUFS) {
+				slog(LOG_WARN, "XFRM events lost: resynchronising");
+				resync_sas();
+			} else if (err < 0) {
+				slog(LOG_ERR, "XFRM events: %s", strerror(-err));
+				return;
+			}
+		}
+		if (p[1].revents) {
+			err = kipsec_events_read();
+			if (err == -ENOBUFS)
+				slog(LOG_WARN, "kipsec events lost (expiries may be missed)");
+			else if (err < 0)
+				slog(LOG_WARN, "kipsec events: %s", strerror(-err));
+		}
+		if (s.vici_ev >= 0 && p[3].revents &&
+		    vici_read_event(s.vici_ev, vici_event, NULL))
+			charon_gone();
+		if (s.vici_ev < 0 && now >= s.next_vici) {
+			if (!vici_open()) {
+				slog(LOG_INFO, "reconnected to charon at %s",
+				     s.vici_path);
+				resync_sas();
+				reconcile_policies(NULL);
+			} else {
+				s.next_vici = now + 1;
+			}
+		}
+		if (now >= s.next_push) {
+			push_usage();
+			s.next_push = now + USAGE_PUSH_SECS;
+		}
+	}
+}
+
+int cmd_sync_xfrm(int argc, char **argv)
+{
+	sigset_t mask;
+
+	s.vici_path = DEFAULT_VICI;
+	if (parse_args(argc, argv))
+		return 1;
+	if (nl_open() || kipsec_events_open() || xfrm_open())
+		return 1;
+	if (vici_open()) {
+		slog(LOG_ERR, "cannot connect to charon's VICI socket %s: %s "
+		     "(is charon running with the vici plugin?)",
+		     s.vici_path, strerror(errno));
+		return 1;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sigfd < 0) {
+		slog(LOG_ERR, "signalfd: %s", strerror(errno));
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (!s.no_bypass)
+		install_bypass();
+	if (resync_sas() || reconcile_policies(NULL)) {
+		cleanup();
+		return 1;
+	}
+	slog(LOG_INFO, "running: %zu SAs, %zu policies mirrored", s.nsas,
+	     s.npols);
+	loop();
+	cleanup();
+	return 0;
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kipsec sync-xfrm: shared declarations of sync.c (the daemon), xfrm.c (the
+ * kernel's XFRM netlink) and vici.c (charon's control socket).
+ */
+#ifndef KIPSEC_SYNC_H
+#define KIPSEC_SYNC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Logging of the daemon: "kipsec sync-xfrm: LEVEL: message" on stderr. */
+enum { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+extern int sync_verbosity;
+void slog(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* --- VICI ---------------------------------------------------------------- */
+
+enum vici_kind { VICI_SECTION, VICI_KV, VICI_LIST, VICI_ITEM };
+
+/* A parsed message: sections and lists have children, values are strings. */
+struct vici_node {
+	enum vici_kind kind;
+	char *name;		/* NULL for list items */
+	char *value;		/* KV and list items, NUL-terminated */
+	struct vici_node *child, *next;
+};
+
+struct vici_msg {
+	uint8_t *buf;
+	size_t len, cap;
+};
+
+int vici_connect(const char *path);
+/* Message building: sections, lists, key-values (text values). */
+void vici_begin_section(struct vici_msg *m, const char *name);
+void vici_end_section(struct vici_msg *m);
+void vici_kv(struct vici_msg *m, const char *key, const char *value);
+void vici_msg_free(struct vici_msg *m);
+
+int vici_register(int fd, const char *event);
+/*
+ * Sends command cmd with message m (may be NULL); for each event named
+ * stream (may be NULL) received before the response, calls cb. The response
+ * is returned in *resp (caller frees with vici_free).
+ */
+typedef void (*vici_event_cb)(const char *name, struct vici_node *msg,
+			      void *data);
+int vici_command(int fd, const char *cmd, const struct vici_msg *m,
+		 const char *stream, vici_event_cb cb, void *data,
+		 struct vici_node **resp);
+/* Reads one packet; for an event calls cb. 0, or -1 on error/EOF. */
+int vici_read_event(int fd, vici_event_cb cb, void *data);
+
+struct vici_node *vici_get(const struct vici_node *sec, const char *name);
+const char *vici_str(const struct vici_node *sec, const char *name);
+void vici_free(struct vici_node *n);
+
+/* --- XFRM ---------------------------------------------------------------- */
+
+struct xalg {
+	bool set;
+	char name[65];
+	uint8_t key[128];
+	unsigned int key_len;	/* bytes */
+	unsigned int icv_bits;	/* AEAD ICV or auth truncation, 0 = default */
+};
+
+/* One native SA, as charon installed it. */
+struct xsa {
+	uint32_t spi;		/* network byte order */
+	uint8_t proto;
+	uint16_t family;
+	uint8_t src[16], dst[16];
+	uint8_t mode;		/* XFRM_MODE_* */
+	uint32_t reqid;
+	uint8_t flags;		/* XFRM_STATE_* */
+	uint32_t replay_window;
+	bool esn;
+	uint64_t oseq, seq;
+	struct xalg aead, crypt, auth;
+	uint64_t soft_bytes, soft_packets, hard_bytes, hard_packets;
+	bool encap;
+	uint16_t encap_type, encap_sport, encap_dport;	/* host order */
+	uint8_t encap_oa[16];
+	bool has_sel;
+	uint16_t sel_family;
+	uint8_t sel_src[16], sel_dst[16];
+	uint8_t sel_splen, sel_dplen, sel_proto;
+	uint16_t sel_sport, sel_sport_mask, sel_dport, sel_dport_mask;
+	bool has_mark;
+	uint32_t mark_v, mark_m;
+	uint64_t add_time;
+};
+
+enum xfrm_ev { XEV_NEW, XEV_UPDATE, XEV_DEL, XEV_EXPIRE };
+
+typedef void (*xfrm_cb)(enum xfrm_ev ev, struct xsa *sa, bool hard,
+			void *data);
+
+/* The event socket (SA and EXPIRE groups) and a request socket. */
+int xfrm_open(void);
+int xfrm_event_fd(void);
+/* Reads one buffer of events: 0, -ENOBUFS when events were lost, -errno. */
+int xfrm_recv(xfrm_cb cb, void *data);
+/* Every SA of the kernel (with keys), as XEV_NEW. */
+int xfrm_dump(xfrm_cb cb, void *data);
+int xfrm_send_expire(const struct xsa *sa, bool hard);
+int xfrm_send_usage(const struct xsa *sa, uint64_t bytes, uint64_t packets,
+		    uint64_t use_time);
+
+/* kipsec sync-xfrm: the daemon (sync.c) */
+int cmd_sync_xfrm(int argc, char **argv);
+
+#endif
