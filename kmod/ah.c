@@ -336,28 +336,12 @@ int kipsec_ah_output(struct sk_buff *skb, u64 seq, const void *outer,
 
 	if (!sa->crypto.ahash)
 		return -EOPNOTSUPP;
-	if (sa->mode == KIPSEC_MODE_TUNNEL) {
-		hlen = 0;
-		nexthdr = ip_hdr(skb)->version == 4 ? IPPROTO_IPIP :
-						     IPPROTO_IPV6;
-		v4 = sa->id.family == AF_INET;
-	} else if (ip_hdr(skb)->version == 4) {
-		hlen = ip_hdrlen(skb);
-		nexthdr = ip_hdr(skb)->protocol;
-		v4 = true;
-	} else {
-		u8 *prevhdr;
-
-		err = ip6_find_1stfragopt(skb, &prevhdr);
-		if (err < 0)
-			return err;
-		hlen = err;
-		nexthdr = *prevhdr;
-		prevoff = prevhdr - skb_network_header(skb);
-		v4 = false;
-	}
-	if (skb->len < hlen)
-		return -EINVAL;
+	err = kipsec_xfrm_split(sa, skb, &hlen, &nexthdr, &prevoff);
+	if (err)
+		return err;
+	/* The family of the header the ICV covers: the outer one in tunnel mode. */
+	v4 = sa->mode == KIPSEC_MODE_TUNNEL ? sa->id.family == AF_INET :
+					      ip_hdr(skb)->version == 4;
 	ahlen = ah_len(sa, v4);
 
 	nfrags = skb_cow_data(skb, 0, &trailer);

@@ -106,6 +106,42 @@ static KIPSEC_CRYPTO_DONE(esp_output_cb, data)
 }
 
 /**
+ * kipsec_xfrm_split() - where an ESP or AH header goes in an outbound packet
+ * @sa: the SA
+ * @skb: the packet, its network header at skb->data
+ * @hlen: set to the bytes of IP header that stay in front of the new
+ *	header (0 in tunnel mode: the outer header is added later)
+ * @nexthdr: set to the protocol the new header announces
+ * @prevoff: set to the offset of the IPv6 next-header byte to rewrite in
+ *	transport mode, or left at -1
+ *
+ * Return: 0, or a negative errno for a malformed packet.
+ */
+int kipsec_xfrm_split(const struct kipsec_sa *sa, struct sk_buff *skb,
+		      unsigned int *hlen, u8 *nexthdr, int *prevoff)
+{
+	u8 *prevhdr;
+	int off;
+
+	if (sa->mode == KIPSEC_MODE_TUNNEL) {
+		*hlen = 0;
+		*nexthdr = ip_hdr(skb)->version == 4 ? IPPROTO_IPIP :
+						      IPPROTO_IPV6;
+	} else if (ip_hdr(skb)->version == 4) {
+		*hlen = ip_hdrlen(skb);
+		*nexthdr = ip_hdr(skb)->protocol;
+	} else {
+		off = ip6_find_1stfragopt(skb, &prevhdr);
+		if (off < 0)
+			return off;
+		*hlen = off;
+		*nexthdr = *prevhdr;
+		*prevoff = prevhdr - skb_network_header(skb);
+	}
+	return skb->len < *hlen ? -EINVAL : 0;
+}
+
+/**
  * kipsec_esp_output() - add ESP to a packet and encrypt it
  * @skb: the packet, skb->data at its IP header; kipsec_cb(skb)->sa is set
  * @seq: the sequence number assigned to it
@@ -137,25 +173,9 @@ int kipsec_esp_output(struct sk_buff *skb, u64 seq, const void *outer,
 	u8 nexthdr, *tail, *iv;
 	void *tmp;
 
-	if (sa->mode == KIPSEC_MODE_TUNNEL) {
-		hlen = 0;
-		nexthdr = ip_hdr(skb)->version == 4 ? IPPROTO_IPIP :
-						     IPPROTO_IPV6;
-	} else if (ip_hdr(skb)->version == 4) {
-		hlen = ip_hdrlen(skb);
-		nexthdr = ip_hdr(skb)->protocol;
-	} else {
-		u8 *prevhdr;
-
-		err = ip6_find_1stfragopt(skb, &prevhdr);
-		if (err < 0)
-			return err;
-		hlen = err;
-		nexthdr = *prevhdr;
-		prevoff = prevhdr - skb_network_header(skb);
-	}
-	if (skb->len < hlen)
-		return -EINVAL;
+	err = kipsec_xfrm_split(sa, skb, &hlen, &nexthdr, &prevoff);
+	if (err)
+		return err;
 
 	plen = skb->len - hlen;
 	clen = ALIGN(plen + 2, esp_block(sa));

@@ -176,6 +176,18 @@ MARKER=KIPSEC-CLEARTEXT-MARKER
 MARKER_PING=${MARKER:0:16}
 MARKER_HEX=$(printf '%s' "$MARKER_PING" | od -An -tx1 | tr -d ' \n')
 
+# wait_listener NS t|u PORT: wait (up to 60 s) until a TCP (t) or UDP (u)
+# socket listens on PORT in NS: the listener itself, not a guessed delay
+# (a loaded TCG guest can take seconds to start python).
+wait_listener() {
+	local _
+	for _ in $(seq 1 600); do
+		ip netns exec "$1" ss -Hl"$2"n "sport = :$3" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # tcp_transfer SRCNS DSTNS DSTADDR BYTES: send BYTES of a file that repeats
 # the marker over TCP and compare checksums on both ends.
 tcp_transfer() {
@@ -197,12 +209,7 @@ with open("/tmp/rx.bin", "wb") as f:
         f.write(b)
 ' "$addr" "$port" &
 	pid=$!
-	# Wait for the listener itself, not for a guessed delay (a loaded
-	# TCG guest can take seconds to start python).
-	for _ in $(seq 1 600); do
-		ip netns exec "$dns" ss -Hltn "sport = :$port" | grep -q . && break
-		sleep 0.1
-	done
+	wait_listener "$dns" t "$port"
 	ip netns exec "$sns" timeout 120 /usr/bin/python3 -c '
 import socket, sys
 a = sys.argv[1]

@@ -359,7 +359,7 @@ main() {
 	probe_kvm
 
 	if [ "$BENCH" = 1 ]; then
-		for i in ${TESTS:-$(cd "$TOP/selftests/bench" && ls -- *.sh | sed 's/\.sh$//')}; do
+		for i in ${TESTS:-$(cd "$TOP/selftests/bench" && ls -- *.sh | grep -vx common.sh | sed 's/\.sh$//')}; do
 			[ -f "$TOP/selftests/bench/$i.sh" ] || die "no benchmark named '$i'"
 			tests+=("$TOP/selftests/bench/$i.sh")
 		done

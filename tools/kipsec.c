@@ -5,8 +5,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,31 +221,6 @@ static int run_batch(const char *path)
 	errors += nl_batch_errors();
 	opts.batching = false;
 	return errors ? 1 : 0;
-}
-
-static int enter_netns(const char *name)
-{
-	char path[4096];
-	int fd;
-
-	if (strchr(name, '/'))
-		snprintf(path, sizeof(path), "%s", name);
-	else
-		snprintf(path, sizeof(path), "/run/netns/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		errorf("cannot open network namespace \"%s\": %s", name,
-		       strerror(errno));
-		return -1;
-	}
-	if (setns(fd, CLONE_NEWNET) < 0) {
-		errorf("cannot enter network namespace \"%s\": %s", name,
-		       strerror(errno));
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
 }
 
 int main(int argc, char **argv)

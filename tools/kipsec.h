@@ -25,6 +25,7 @@ extern struct opts opts;
 
 /* "kipsec: [batch line N: ]message" on stderr, one line. */
 void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int enter_netns(const char *name);
 /* A notice on stderr ("kipsec: ..."), not an error. */
 void notef(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -44,6 +45,9 @@ void print_sel(const struct nlattr *nest, const char *key);
 void print_tuple(const struct nlattr *nest, const char *key);
 /* The attribute table of a policy (KIPSEC_POL_A_*), for nl_parse_nest(). */
 extern const struct nl_pol policy_nl_pol;
+/* attribute tables of an SA and of a lifetime nest, for nl_parse_nest() */
+extern const struct nl_pol sa_nl_pol;
+extern const struct nl_pol lft_nl_pol;
 void print_stats(const struct nlattr *nest, const char *key, bool nonzero);
 const char *stat_name(unsigned int i);
 const char *dir_name(unsigned int d);

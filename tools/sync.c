@@ -16,10 +16,8 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <stdarg.h>
@@ -325,38 +323,18 @@ static const enum mnl_attr_data_type top_types[KIPSEC_A_MAX + 1] = {
 
 static const struct nl_pol top_pol = { KIPSEC_A_MAX, top_types };
 
-static const enum mnl_attr_data_type sa_types[KIPSEC_SA_A_MAX + 1] = {
-	[KIPSEC_SA_A_SPI] = MNL_TYPE_U32,
-	[KIPSEC_SA_A_DST] = MNL_TYPE_BINARY,
-	[KIPSEC_SA_A_PROTO] = MNL_TYPE_U8,
-	[KIPSEC_SA_A_SEQ_OUT] = MNL_TYPE_U64,
-	[KIPSEC_SA_A_SEQ_IN] = MNL_TYPE_U64,
-	[KIPSEC_SA_A_CURLFT] = MNL_TYPE_NESTED,
-};
-
-static const struct nl_pol sa_pol = { KIPSEC_SA_A_MAX, sa_types };
-
-static const enum mnl_attr_data_type lft_types[KIPSEC_LFT_A_MAX + 1] = {
-	[KIPSEC_LFT_A_BYTES] = MNL_TYPE_U64,
-	[KIPSEC_LFT_A_PACKETS] = MNL_TYPE_U64,
-	[KIPSEC_LFT_A_ADD_SECS] = MNL_TYPE_U64,
-	[KIPSEC_LFT_A_USE_SECS] = MNL_TYPE_U64,
-};
-
-static const struct nl_pol lft_pol = { KIPSEC_LFT_A_MAX, lft_types };
-
 static void parse_sa_info(const struct nlattr *nest, struct sa_info *si)
 {
 	const struct nlattr *tb[KIPSEC_SA_A_MAX + 1];
 	const struct nlattr *lt[KIPSEC_LFT_A_MAX + 1];
 
-	nl_parse_nest(nest, &sa_pol, tb);
+	nl_parse_nest(nest, &sa_nl_pol, tb);
 	si->found = true;
 	if (tb[KIPSEC_SA_A_SEQ_OUT])
 		si->seq_out = mnl_attr_get_u64(tb[KIPSEC_SA_A_SEQ_OUT]);
 	if (tb[KIPSEC_SA_A_SEQ_IN])
 		si->seq_in = mnl_attr_get_u64(tb[KIPSEC_SA_A_SEQ_IN]);
-	nl_parse_nest(tb[KIPSEC_SA_A_CURLFT], &lft_pol, lt);
+	nl_parse_nest(tb[KIPSEC_SA_A_CURLFT], &lft_nl_pol, lt);
 	if (lt[KIPSEC_LFT_A_BYTES])
 		si->bytes = mnl_attr_get_u64(lt[KIPSEC_LFT_A_BYTES]);
 	if (lt[KIPSEC_LFT_A_PACKETS])
@@ -629,7 +607,7 @@ static void kipsec_expire(const struct nlattr *sa, bool hard)
 	struct msa *m;
 	char str[160];
 
-	nl_parse_nest(sa, &sa_pol, tb);
+	nl_parse_nest(sa, &sa_nl_pol, tb);
 	if (!tb[KIPSEC_SA_A_SPI] || !tb[KIPSEC_SA_A_DST] || !tb[KIPSEC_SA_A_PROTO])
 		return;
 	m = find_sa(mnl_attr_get_u32(tb[KIPSEC_SA_A_SPI]),
@@ -683,7 +661,7 @@ static int usage_cb(const struct nlmsghdr *nlh, void *data)
 	nl_parse_msg(nlh, &top_pol, tb);
 	if (!tb[KIPSEC_A_SA])
 		return 0;
-	nl_parse_nest(tb[KIPSEC_A_SA], &sa_pol, st);
+	nl_parse_nest(tb[KIPSEC_A_SA], &sa_nl_pol, st);
 	if (!st[KIPSEC_SA_A_SPI] || !st[KIPSEC_SA_A_DST] || !st[KIPSEC_SA_A_PROTO])
 		return 0;
 	m = find_sa(mnl_attr_get_u32(st[KIPSEC_SA_A_SPI]),
@@ -1160,27 +1138,6 @@ static void cleanup(void)
 }
 
 /* --- main ------------------------------------------------------------------ */
-
-static int enter_netns(const char *name)
-{
-	char path[4096];
-	int fd;
-
-	if (strchr(name, '/'))
-		snprintf(path, sizeof(path), "%s", name);
-	else
-		snprintf(path, sizeof(path), "/run/netns/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
-		slog(LOG_ERR, "network namespace \"%s\": %s", name,
-		     strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
 
 static int parse_args(int argc, char **argv)
 {

@@ -4,10 +4,15 @@
  * counters), shared by show, get, explain and monitor; and the plumbing
  * of get, show and flush that sa and policy share.
  */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "json.h"
 #include "kipsec.h"
@@ -143,7 +148,7 @@ static const enum mnl_attr_data_type sa_types[KIPSEC_SA_A_MAX + 1] = {
 	[KIPSEC_SA_A_STATS] = MNL_TYPE_NESTED,
 };
 
-static const struct nl_pol sa_pol = { KIPSEC_SA_A_MAX, sa_types };
+const struct nl_pol sa_nl_pol = { KIPSEC_SA_A_MAX, sa_types };
 
 static const enum mnl_attr_data_type alg_types[KIPSEC_ALG_A_MAX + 1] = {
 	[KIPSEC_ALG_A_NAME] = MNL_TYPE_NUL_STRING,
@@ -160,7 +165,7 @@ static const enum mnl_attr_data_type lft_types[KIPSEC_LFT_A_MAX + 1] = {
 	[KIPSEC_LFT_A_USE_SECS] = MNL_TYPE_U64,
 };
 
-static const struct nl_pol lft_pol = { KIPSEC_LFT_A_MAX, lft_types };
+const struct nl_pol lft_nl_pol = { KIPSEC_LFT_A_MAX, lft_types };
 
 static const enum mnl_attr_data_type encap_types[KIPSEC_ENCAP_A_MAX + 1] = {
 	[KIPSEC_ENCAP_A_TYPE] = MNL_TYPE_U8,
@@ -400,7 +405,7 @@ static void print_lft(const char *key, const char *kw,
 	};
 	const struct nlattr *tb[KIPSEC_LFT_A_MAX + 1];
 
-	nl_parse_nest(nest, &lft_pol, tb);
+	nl_parse_nest(nest, &lft_nl_pol, tb);
 	open_json_object(key);
 	print_text("\n\t%s", kw);
 	for (int i = KIPSEC_LFT_A_BYTES; i <= KIPSEC_LFT_A_USE_SECS; i++) {
@@ -442,7 +447,7 @@ void print_sa(const struct nlattr *nest, const char *key)
 {
 	const struct nlattr *tb[KIPSEC_SA_A_MAX + 1];
 
-	nl_parse_nest(nest, &sa_pol, tb);
+	nl_parse_nest(nest, &sa_nl_pol, tb);
 	open_json_object(key);
 	if (tb[KIPSEC_SA_A_SRC])
 		print_addr("src", "src %s ", tb[KIPSEC_SA_A_SRC]);
@@ -722,4 +727,30 @@ int run_verb(const char *obj, const struct verb *verbs, size_t n, int argc,
 	errorf("unknown command \"%s\" in %s: expected %s", *argv, obj,
 	       expected);
 	return 1;
+}
+
+/* Enter network namespace @name (a name under /run/netns or a path). */
+int enter_netns(const char *name)
+{
+	char path[4096];
+	int fd;
+
+	if (strchr(name, '/'))
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		errorf("cannot open network namespace \"%s\": %s", name,
+		       strerror(errno));
+		return -1;
+	}
+	if (setns(fd, CLONE_NEWNET) < 0) {
+		errorf("cannot enter network namespace \"%s\": %s", name,
+		       strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
 }

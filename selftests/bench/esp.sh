@@ -16,55 +16,20 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../net.sh"
 . "$(dirname "$0")/../algs.sh"
+. "$(dirname "$0")/common.sh"
 
 RUNS=${KIPSEC_BENCH_RUNS:-5}
 SECS=${KIPSEC_BENCH_SECS:-4}
 GCM="aead 'rfc4106(gcm(aes))' $K20 128"
 NUL="enc 'ecb(cipher_null)' \"\" auth-trunc 'hmac(sha256)' $H32 128"
 
-ka() { ip netns exec a "$KIPSEC" "$@"; }
-kb() { ip netns exec b "$KIPSEC" "$@"; }
-
-# cfg STACK WORDS MODE: the same pair of SAs and policies in one stack,
-# nothing in the other.
+# cfg STACK WORDS MODE: the pair in one stack, nothing in the other.
 cfg() {
-	local stack=$1 w=$2 m=$3 ns
-	for ns in a b; do
-		ip -n $ns xfrm state flush; ip -n $ns xfrm policy flush
-		ip netns exec $ns "$KIPSEC" sa flush
-		ip netns exec $ns "$KIPSEC" policy flush
-	done
-	if [ "$stack" = kipsec ]; then
-		eval "ka sa add src $A4 dst $B4 proto esp spi 0x1001 mode $m reqid 1 replay-window 64 $w" &&
-		eval "ka sa add src $B4 dst $A4 proto esp spi 0x2001 mode $m reqid 2 replay-window 64 $w" &&
-		eval "kb sa add src $A4 dst $B4 proto esp spi 0x1001 mode $m reqid 1 replay-window 64 $w" &&
-		eval "kb sa add src $B4 dst $A4 proto esp spi 0x2001 mode $m reqid 2 replay-window 64 $w" &&
-		ka policy add dir out src $A4 dst $B4 action protect \
-			tmpl proto esp mode "$m" src $A4 dst $B4 reqid 1 &&
-		ka policy add dir in src $B4 dst $A4 action protect \
-			tmpl proto esp mode "$m" src $B4 dst $A4 reqid 2 &&
-		kb policy add dir out src $B4 dst $A4 action protect \
-			tmpl proto esp mode "$m" src $B4 dst $A4 reqid 2 &&
-		kb policy add dir in src $A4 dst $B4 action protect \
-			tmpl proto esp mode "$m" src $A4 dst $B4 reqid 1
-	else
-		eval "native_sa a $A4 $B4 0x1001 $m 1 $w" &&
-		eval "native_sa a $B4 $A4 0x2001 $m 2 $w" &&
-		eval "native_sa b $A4 $B4 0x1001 $m 1 $w" &&
-		eval "native_sa b $B4 $A4 0x2001 $m 2 $w" &&
-		native_policy a out $A4/32 $B4/32 $A4 $B4 "$m" 1 &&
-		native_policy a in $B4/32 $A4/32 $B4 $A4 "$m" 2 &&
-		native_policy b out $B4/32 $A4/32 $B4 $A4 "$m" 2 &&
-		native_policy b in $A4/32 $B4/32 $A4 $B4 "$m" 1
-	fi
+	flush_all
+	cfg_pair "$@"
 }
 
 # Measurements print one number on stdout (empty if nothing flowed).
-tcp_mbps() { # STREAMS
-	n a iperf3 -c $B4 -t "$SECS" -P "$1" -J 2>/dev/null | jq_py \
-		"round(d['end']['sum_received']['bits_per_second'] / 1e6, 1)" 2>/dev/null
-}
-
 udp_pps() { # LEN: datagrams per second delivered
 	n a iperf3 -c $B4 -u -b 0 -l "$1" -t "$SECS" -J 2>/dev/null | jq_py \
 		"round((d['end']['sum']['packets'] - d['end']['sum']['lost_packets']) / d['end']['sum']['seconds'])" 2>/dev/null
@@ -85,7 +50,6 @@ stats() {
 	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
 		printf "%s (%s..%s)", v[int((NR + 1) / 2)], v[1], v[NR] }'
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # bench NAME UNIT WORDS MODE CMD...: alternate the stacks RUNS times.
 bench() {
@@ -116,15 +80,7 @@ bench() {
 	LAST_KIPSEC=$mk
 }
 
-native_modules
-modprobe -q tcrypt 2>/dev/null # never loads (mode 0); pulls nothing
-if ! kipsec_load; then
-	t_fail "load kipsec"
-	t_done
-fi
-topo_hosts
-n b iperf3 -s -D -p 5201 >/dev/null 2>&1
-sleep 1
+bench_start
 t_diag "kernel $(uname -r), $(nproc) vCPUs, $RUNS runs of ${SECS} s each, alternating kipsec and native"
 t_diag "under TCG the crypto is emulated: read the ratios, not the absolute figures"
 
@@ -177,7 +133,4 @@ else
 	t_fail "tcrypt ceiling measured"
 fi
 
-n b pkill iperf3 2>/dev/null
-netns_cleanup
-kipsec_unload
-t_done
+bench_end

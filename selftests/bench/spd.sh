@@ -18,6 +18,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../net.sh"
 . "$(dirname "$0")/../algs.sh"
+. "$(dirname "$0")/common.sh"
 
 SIZES=${KIPSEC_BENCH_SPD:-10 1000 10000 100000}
 RUNS=${KIPSEC_BENCH_RUNS:-5}
@@ -63,44 +64,8 @@ print("\n".join(out))
 PY
 }
 
-flush_all() {
-	local ns
-	for ns in a b; do
-		ip -n $ns xfrm state flush; ip -n $ns xfrm policy flush
-		ip netns exec $ns "$KIPSEC" sa flush
-		ip netns exec $ns "$KIPSEC" policy flush
-	done
-}
-
 # The matching SAs and policies, priority 1000 (worse than the filler's 100).
-cfg() { # kipsec|native
-	if [ "$1" = kipsec ]; then
-		local k
-		for k in a b; do
-			eval "ip netns exec $k $KIPSEC sa add src $A4 dst $B4 proto esp spi 0x1001 mode tunnel reqid 1 $GCM" || return 1
-			eval "ip netns exec $k $KIPSEC sa add src $B4 dst $A4 proto esp spi 0x2001 mode tunnel reqid 2 $GCM" || return 1
-		done
-		n a "$KIPSEC" policy add dir out src $A4 dst $B4 priority 1000 action protect \
-			tmpl proto esp mode tunnel src $A4 dst $B4 reqid 1 &&
-		n a "$KIPSEC" policy add dir in src $B4 dst $A4 priority 1000 action protect \
-			tmpl proto esp mode tunnel src $B4 dst $A4 reqid 2 &&
-		n b "$KIPSEC" policy add dir out src $B4 dst $A4 action protect \
-			tmpl proto esp mode tunnel src $B4 dst $A4 reqid 2 &&
-		n b "$KIPSEC" policy add dir in src $A4 dst $B4 action protect \
-			tmpl proto esp mode tunnel src $A4 dst $B4 reqid 1
-	else
-		eval "native_sa a $A4 $B4 0x1001 tunnel 1 $GCM" &&
-		eval "native_sa a $B4 $A4 0x2001 tunnel 2 $GCM" &&
-		eval "native_sa b $A4 $B4 0x1001 tunnel 1 $GCM" &&
-		eval "native_sa b $B4 $A4 0x2001 tunnel 2 $GCM" &&
-		ip -n a xfrm policy add dir out src $A4/32 dst $B4/32 priority 1000 \
-			tmpl src $A4 dst $B4 proto esp mode tunnel reqid 1 &&
-		ip -n a xfrm policy add dir in src $B4/32 dst $A4/32 priority 1000 \
-			tmpl src $B4 dst $A4 proto esp mode tunnel reqid 2 &&
-		native_policy b out $B4/32 $A4/32 $B4 $A4 tunnel 2 &&
-		native_policy b in $A4/32 $B4/32 $A4 $B4 tunnel 1
-	fi
-}
+cfg() { cfg_pair "$1" "$GCM" tunnel 1000; }
 
 load_batch() { # STACK FILE: seconds, or empty on failure
 	local t0
@@ -113,21 +78,7 @@ load_batch() { # STACK FILE: seconds, or empty on failure
 	secs "$t0"
 }
 
-tcp_mbps() {
-	n a iperf3 -c $B4 -t "$SECS" -J 2>/dev/null | jq_py \
-		"round(d['end']['sum_received']['bits_per_second'] / 1e6, 1)" 2>/dev/null
-}
-
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
-native_modules
-if ! kipsec_load; then
-	t_fail "load kipsec"
-	t_done
-fi
-topo_hosts
-n b iperf3 -s -D -p 5201 >/dev/null 2>&1
-sleep 1
+bench_start
 t_diag "kernel $(uname -r); SPD sizes $SIZES; $RUNS runs of ${SECS} s per size and stack"
 
 for N in $SIZES; do
@@ -175,8 +126,4 @@ for N in $SIZES; do
 	t_ok "tcp with $N filler policies carried traffic in both stacks"
 done
 
-n b pkill iperf3 2>/dev/null
-flush_all
-netns_cleanup
-kipsec_unload
-t_done
+bench_end
