@@ -171,12 +171,15 @@ void kipsec_input_done(struct sk_buff *skb, int err)
 		goto out;
 	}
 
+	if (unlikely(!kipsec_sa_lft_account(sa, skb->len))) {
+		kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_SA_INVALID,
+			    __KIPSEC_SA_STAT_MAX);
+		goto out;
+	}
 	kipsec_sa_stats_add(sa, KIPSEC_SA_STAT_IN_PACKETS, 1);
 	kipsec_sa_stats_add(sa, KIPSEC_SA_STAT_IN_BYTES, skb->len);
 	kipsec_stats_inc(kn->stats, KIPSEC_STAT_IN_PACKETS);
 	kipsec_stats_add(kn->stats, KIPSEC_STAT_IN_BYTES, skb->len);
-	if (unlikely(!READ_ONCE(sa->use_time)))
-		WRITE_ONCE(sa->use_time, ktime_get_real_seconds());
 
 	nf_reset_ct(skb);
 	skb_dst_drop(skb);

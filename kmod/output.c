@@ -243,6 +243,11 @@ static void out_one(struct net *net, struct kipsec_sa *sa,
 			    KIPSEC_SA_STAT_OUT_SA_EXPIRED);
 		goto put;
 	}
+	if (unlikely(!kipsec_sa_lft_account(sa, skb->len))) {
+		kipsec_drop(kn, sa, skb, KIPSEC_STAT_OUT_SA_EXPIRED,
+			    KIPSEC_SA_STAT_OUT_SA_EXPIRED);
+		goto put;
+	}
 	if (unlikely(kipsec_seq_next(&sa->seq_out, sa->flags & KIPSEC_SA_F_ESN,
 				     &seq))) {
 		kipsec_drop(kn, sa, skb, KIPSEC_STAT_OUT_SEQ_OVERFLOW,
@@ -317,8 +322,6 @@ void kipsec_output_done(struct sk_buff *skb, int err)
 	kipsec_sa_stats_add(sa, KIPSEC_SA_STAT_OUT_BYTES, len);
 	kipsec_stats_inc(kn->stats, KIPSEC_STAT_OUT_PACKETS);
 	kipsec_stats_add(kn->stats, KIPSEC_STAT_OUT_BYTES, len);
-	if (unlikely(!READ_ONCE(sa->use_time)))
-		WRITE_ONCE(sa->use_time, ktime_get_real_seconds());
 
 	tunnel = sa->mode == KIPSEC_MODE_TUNNEL;
 	nf_reset_ct(skb);

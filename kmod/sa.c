@@ -358,10 +358,22 @@ static u64 secs_left(u64 limit, u64 age)
 	return limit > age ? limit - age : 0;
 }
 
+/* Seconds since the first use of @sa, or -1 if it was never used. */
+static s64 sa_used_for(const struct kipsec_sa *sa)
+{
+	time64_t used = READ_ONCE(sa->use_time), t;
+
+	if (!used)
+		return -1;
+	t = ktime_get_real_seconds() - used;
+	return t > 0 ? t : 0;
+}
+
 /* Seconds until the next time lifetime of @sa, or -1 if none is set. */
 static s64 sa_lft_next(const struct kipsec_sa *sa)
 {
 	u64 age = sa_age(sa), next = U64_MAX;
+	s64 used = sa_used_for(sa);
 	bool any = false;
 
 	if (sa->state == KIPSEC_SA_STATE_VALID && sa->soft.add_secs) {
@@ -372,9 +384,87 @@ static s64 sa_lft_next(const struct kipsec_sa *sa)
 		next = min(next, secs_left(sa->hard.add_secs, age));
 		any = true;
 	}
+	if (used >= 0 && sa->state == KIPSEC_SA_STATE_VALID &&
+	    sa->soft.use_secs) {
+		next = min(next, secs_left(sa->soft.use_secs, used));
+		any = true;
+	}
+	if (used >= 0 && sa->hard.use_secs) {
+		next = min(next, secs_left(sa->hard.use_secs, used));
+		any = true;
+	}
 	if (!any)
 		return -1;
 	return min_t(u64, next, MAX_JIFFY_OFFSET / HZ);
+}
+
+/* Has @sa reached the limits in @lft (a time limit of 0 is none)? */
+static bool sa_lft_reached(const struct kipsec_sa *sa,
+			   const struct kipsec_lifetime *lft)
+{
+	u64 packets = atomic64_read(&sa->lft_packets);
+	u64 bytes = atomic64_read(&sa->lft_bytes);
+	s64 used = sa_used_for(sa);
+
+	return (lft->add_secs && sa_age(sa) >= lft->add_secs) ||
+	       (lft->use_secs && used >= 0 && used >= lft->use_secs) ||
+	       (lft->packets && packets >= lft->packets) ||
+	       (lft->bytes && bytes >= lft->bytes);
+}
+
+/* Run the lifetime work now (from the datapath: any context). */
+static void sa_lft_kick(struct kipsec_sa *sa)
+{
+	kipsec_sa_hold(sa);
+	/* Already pending: it owns a reference already. */
+	if (mod_delayed_work(kipsec_wq, &sa->lft_work, 0))
+		kipsec_sa_put(sa);
+}
+
+/**
+ * kipsec_sa_lft_account() - count a packet against the SA's lifetimes
+ * @sa: the SA (a reference held), after its ICV verified (inbound) or
+ *	before it is encrypted (outbound)
+ * @len: the packet's bytes, as the SA's byte counters count them
+ *
+ * Records the first use, and counts packets and bytes while the SA has a
+ * byte or packet limit. Reaching a soft or hard limit, or a first use with
+ * a use-time limit, kicks the lifetime work, which sends the EXPIRE
+ * notifications and deletes the SA at its hard limit (process context).
+ * A packet that starts beyond a hard limit, before the work has run, must
+ * be dropped. Any context.
+ *
+ * Return: false if the packet must be dropped (hard limit exceeded).
+ */
+bool kipsec_sa_lft_account(struct kipsec_sa *sa, unsigned int len)
+{
+	u64 sp = READ_ONCE(sa->soft.packets), hp = READ_ONCE(sa->hard.packets);
+	u64 sb = READ_ONCE(sa->soft.bytes), hb = READ_ONCE(sa->hard.bytes);
+	bool kick = false;
+	u64 p, b;
+
+	if (unlikely(!READ_ONCE(sa->use_time))) {
+		/* Once: the first CPU to see it unused sets it. */
+		if (!cmpxchg(&sa->use_time, 0, ktime_get_real_seconds()))
+			kick = READ_ONCE(sa->soft.use_secs) ||
+			       READ_ONCE(sa->hard.use_secs);
+	}
+	if (likely(!(sp | hp | sb | hb))) {
+		if (unlikely(kick))
+			sa_lft_kick(sa);
+		return true;
+	}
+	p = atomic64_inc_return(&sa->lft_packets);
+	b = atomic64_add_return(len, &sa->lft_bytes);
+	if ((hp && p > hp) || (hb && b - len >= hb))
+		return false;
+	/* The packet that reaches a limit goes; the limit fires once. */
+	if ((sp && p == sp) || (hp && p == hp) ||
+	    (sb && b >= sb && b - len < sb) || (hb && b >= hb))
+		kick = true;
+	if (kick)
+		sa_lft_kick(sa);
+	return true;
 }
 
 /*
@@ -405,18 +495,16 @@ static void sa_lft_work(struct work_struct *work)
 					    struct kipsec_sa, lft_work);
 	struct kipsec_sad *sad = sa->sad;
 	bool soft = false, hard = false;
-	u64 age;
 
 	mutex_lock(&sad->lock);
 	if (sa->state != KIPSEC_SA_STATE_DEAD && !sad->dying) {
-		age = sa_age(sa);
-		if (sa->hard.add_secs && age >= sa->hard.add_secs) {
+		if (sa_lft_reached(sa, &sa->hard)) {
 			/* The SAD's reference becomes ours. */
 			sad_unlink(sad, sa);
 			hard = true;
 		} else {
 			if (sa->state == KIPSEC_SA_STATE_VALID &&
-			    sa->soft.add_secs && age >= sa->soft.add_secs) {
+			    sa_lft_reached(sa, &sa->soft)) {
 				WRITE_ONCE(sa->state, KIPSEC_SA_STATE_DYING);
 				sad->gen++;
 				soft = true;

@@ -181,6 +181,9 @@ struct kipsec_sa_cfg {
  * @hard: hard lifetime limits
  * @add_time: wall-clock seconds when added
  * @use_time: wall-clock seconds of first use, 0 if never used
+ * @lft_packets: packets counted against the byte/packet lifetimes (only
+ *	while the SA has such a limit)
+ * @lft_bytes: their bytes
  * @aead: AEAD algorithm and key
  * @crypt: cipher and key
  * @auth: integrity algorithm and key
@@ -196,8 +199,8 @@ struct kipsec_sa_cfg {
  * @larval_list: FIFO of larval SAs to expire
  * @larval_expires: jiffies when a larval SA is deleted
  * @sad: the SAD the SA was added to (for its lifetime timer)
- * @lft_work: fires at the next time lifetime (seconds since add); holds a
- *	reference while pending
+ * @lft_work: fires at the next time lifetime, or at once when the datapath
+ *	sees a limit reached or the first use; holds a reference while pending
  * @refcnt: references; the SAD holds one while the SA is linked
  * @free_work: frees the SA after a grace period, in process context
  */
@@ -221,6 +224,8 @@ struct kipsec_sa {
 	struct kipsec_lifetime hard;
 	time64_t add_time;
 	time64_t use_time;
+	atomic64_t lft_packets;
+	atomic64_t lft_bytes;
 	struct kipsec_alg_cfg aead;
 	struct kipsec_alg_cfg crypt;
 	struct kipsec_alg_cfg auth;
@@ -296,6 +301,8 @@ static inline bool kipsec_sa_usable(const struct kipsec_sa *sa)
 
 	return state == KIPSEC_SA_STATE_VALID || state == KIPSEC_SA_STATE_DYING;
 }
+
+bool kipsec_sa_lft_account(struct kipsec_sa *sa, unsigned int len);
 
 /* Datapath: add @val to counter @idx of @sa. */
 static inline void kipsec_sa_stats_add(struct kipsec_sa *sa,
