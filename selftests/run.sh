@@ -27,7 +27,9 @@ TESTS=""
 STRESS=0
 BENCH=0
 SELFCHECK=1
-BOOT_TIMEOUT=${KIPSEC_BOOT_TIMEOUT:-1500}
+# One boot runs every test of a kernel (about 30 min under TCG); each test
+# has its own limit inside the guest (TEST_TIMEOUT).
+BOOT_TIMEOUT=${KIPSEC_BOOT_TIMEOUT:-3600}
 TEST_TIMEOUT=${KIPSEC_TEST_TIMEOUT:-900}
 MEM=${KIPSEC_MEM:-3072}
 RESULTS=${KIPSEC_RESULTS:-$TOP/selftests/results}
