@@ -413,7 +413,10 @@ sizes() {
 	t_diag "$label: ga's POST_ROUTING saw $segs inner skbs from ha for $((out1 - out0)) ESP packets out"
 	t_check "$label: fewer inner skbs than ESP packets (segmented in kipsec)" \
 		test "$segs" -lt $((out1 - out0))
-	wire_clean "$label GSO" gso 363
+	# The count of segments is the SA counter's job (above): a TCG guest's
+	# tcpdump may drop part of a 512 KiB burst, so the wire check only
+	# asks for plenty of ESP and no cleartext.
+	wire_clean "$label GSO" gso 100
 }
 
 # --- 5. throughput ---------------------------------------------------------------
