@@ -518,6 +518,17 @@ int nl_fd(void)
 	return mnl_socket_get_fd(nl.sock);
 }
 
+/* The family id and a multicast group id, as nl_open() resolved them (0: none). */
+uint16_t nl_family_id(void)
+{
+	return nl.family;
+}
+
+uint32_t nl_group_id(enum nl_group grp)
+{
+	return nl.grp[grp];
+}
+
 int nl_join(enum nl_group grp)
 {
 	if (!nl.grp[grp]) {

@@ -19,6 +19,8 @@ int nl_open(void);
 void nl_close(void);
 int nl_fd(void);
 int nl_join(enum nl_group grp);
+uint16_t nl_family_id(void);
+uint32_t nl_group_id(enum nl_group grp);
 
 /* A kipsec request header in buf (NL_REQ_SIZE bytes). */
 struct nlmsghdr *nl_msg(void *buf, uint8_t cmd, uint16_t flags);

@@ -535,54 +535,14 @@ static int resync_sas(void)
 
 static int kipsec_events_open(void)
 {
-	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct genlmsghdr *g;
-	uint32_t grp = 0;
-	int rcv = 4 << 20, len;
-	ssize_t n;
+	/* nl_open() resolved the family and its groups already. */
+	uint32_t grp = nl_group_id(NL_GRP_SA);
+	int rcv = 4 << 20;
 
+	s.kfamily = nl_family_id();
 	s.kev = mnl_socket_open(NETLINK_GENERIC);
 	if (!s.kev || mnl_socket_bind(s.kev, 0, MNL_SOCKET_AUTOPID) < 0)
 		goto err;
-	nlh->nlmsg_type = GENL_ID_CTRL;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->cmd = CTRL_CMD_GETFAMILY;
-	g->version = 1;
-	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, KIPSEC_GENL_NAME);
-	if (mnl_socket_sendto(s.kev, nlh, nlh->nlmsg_len) < 0)
-		goto err;
-	n = mnl_socket_recvfrom(s.kev, buf, sizeof(buf));
-	if (n < 0)
-		goto err;
-	len = n;
-	for (nlh = (void *)buf; mnl_nlmsg_ok(nlh, len);
-	     nlh = mnl_nlmsg_next(nlh, &len)) {
-		const struct nlattr *a, *gr;
-
-		if (nlh->nlmsg_type != GENL_ID_CTRL)
-			continue;
-		mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
-			if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID)
-				s.kfamily = mnl_attr_get_u16(a);
-			if (mnl_attr_get_type(a) != CTRL_ATTR_MCAST_GROUPS)
-				continue;
-			mnl_attr_for_each_nested(gr, a) {
-				const struct nlattr *f, *name = NULL, *id = NULL;
-
-				mnl_attr_for_each_nested(f, gr) {
-					if (mnl_attr_get_type(f) == CTRL_ATTR_MCAST_GRP_NAME)
-						name = f;
-					else if (mnl_attr_get_type(f) == CTRL_ATTR_MCAST_GRP_ID)
-						id = f;
-				}
-				if (name && id &&
-				    !strcmp(mnl_attr_get_str(name), KIPSEC_MCGRP_SA))
-					grp = mnl_attr_get_u32(id);
-			}
-		}
-	}
 	if (!grp || !s.kfamily) {
 		errno = ENOENT;
 		goto err;
