@@ -21,11 +21,16 @@ struct net_device;
  * @dev: inbound: kipsec0 (one reference held), in the namespace
  * @tmp: crypto request allocation
  * @seq: inbound: the inferred 64-bit sequence number
- * @len: bytes counted for the SA (inner packet)
+ * @next: outbound bundle: the SA to apply next (one reference held)
+ * @len: outbound: bytes counted for the SA (inner packet)
+ * @outer_spi: inbound bundle: SPI of the SA removed before this one (same
+ *	destination), 0 if none
  * @esp_off: inbound: offset of the ESP or AH header from the network
  *	header; outbound AH: bytes of IP header before AH
  * @nh_off: inbound transport mode: offset of the byte that says ESP
  * @family: inbound: family of the outer header
+ * @outer_ds: inbound: DS field of the outer header (RFC 6040)
+ * @outer_proto: inbound bundle: protocol of the SA at @outer_spi
  */
 struct kipsec_skb_cb {
 	struct kipsec_sa *sa;
@@ -34,12 +39,19 @@ struct kipsec_skb_cb {
 		struct net_device *dev;
 	};
 	void *tmp;
-	u64 seq;
-	u32 len;
+	union {
+		u64 seq;
+		struct kipsec_sa *next;
+	};
+	union {
+		u32 len;
+		__be32 outer_spi;
+	};
 	u16 esp_off;
 	u16 nh_off;
 	u8 family;
 	u8 outer_ds;
+	u8 outer_proto;
 };
 
 static inline struct kipsec_skb_cb *kipsec_cb(struct sk_buff *skb)

@@ -65,29 +65,57 @@ static bool tmpl_accepts(const struct kipsec_tmpl *t,
  * transport mode is accepted where the policy lets cleartext in, tunnel
  * mode never (as the native stack does).
  */
+/*
+ * The SAs that protected the packet, innermost first, against the
+ * policy's templates, innermost first: each SA in order matches a
+ * template, and templates left without an SA must be optional (USE).
+ */
+static bool tmpls_accept(const struct kipsec_policy *pol,
+			 const struct kipsec_sa *const *sas, unsigned int n)
+{
+	unsigned int i, k = 0;
+
+	for (i = 0; i < pol->ntmpls; i++) {
+		if (k < n && tmpl_accepts(&pol->tmpls[i], sas[k]))
+			k++;
+		else if (pol->tmpls[i].level != KIPSEC_LEVEL_USE)
+			return false;
+	}
+	return k == n;
+}
+
 static bool in_policy_ok(struct kipsec_net *kn, struct kipsec_sa *sa,
+			 const struct kipsec_skb_cb *cb,
 			 const struct kipsec_flow *flow)
 {
 	u8 dir = in_is_local(kn->net, flow) ? KIPSEC_DIR_IN : KIPSEC_DIR_FWD;
+	const struct kipsec_sa *sas[2] = { sa };
 	struct kipsec_policy *pol;
+	unsigned int n = 1;
 	bool ok = false;
-	unsigned int i;
 	u8 action;
 
 	if (sa->has_sel && !kipsec_sel_match(&sa->sel, flow))
 		return false;
 
 	rcu_read_lock();
+	if (cb->outer_spi) {
+		/* A bundle: the outer SA shared this SA's IP header. */
+		sas[n] = kipsec_sa_lookup_rcu(&kn->sad, cb->outer_spi,
+					      &sa->id.daddr, sa->id.family,
+					      cb->outer_proto);
+		if (!sas[n++])
+			goto out;
+	}
 	pol = kipsec_policy_lookup_rcu(&kn->spd, dir, flow);
 	action = pol ? pol->action : READ_ONCE(kn->default_action[dir]);
-	if (action == KIPSEC_ACTION_PROTECT) {
-		for (i = 0; i < pol->ntmpls && !ok; i++)
-			ok = tmpl_accepts(&pol->tmpls[i], sa);
-	} else if (action == KIPSEC_ACTION_BYPASS) {
-		ok = sa->mode == KIPSEC_MODE_TRANSPORT;
-	}
+	if (action == KIPSEC_ACTION_PROTECT)
+		ok = tmpls_accept(pol, sas, n);
+	else if (action == KIPSEC_ACTION_BYPASS)
+		ok = n == 1 && sa->mode == KIPSEC_MODE_TRANSPORT;
 	if (pol)
 		kipsec_policy_count(pol, !ok);
+out:
 	rcu_read_unlock();
 	return ok;
 }
@@ -122,6 +150,60 @@ static bool in_ecn_decap(struct sk_buff *skb, u8 outer)
 			IP6_ECN_set_ect1(skb, ipv6_hdr(skb));
 	}
 	return false;
+}
+
+static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
+			   unsigned int off, u16 nh_off, u16 family, u8 proto,
+			   const struct kipsec_sa *outer);
+static int in_find_esp6(struct sk_buff *skb, u16 *nh_off, u8 *proto);
+
+/*
+ * A transport-mode SA removed, and ESP or AH follows: the outer layer of
+ * a bundle (RFC 4301 4.3), counted as accepted by its SA; the inner one
+ * goes through the input path again and the policy check at its end sees
+ * both. One level only: deeper nesting is dropped.
+ */
+static void in_bundle(struct kipsec_net *kn, struct kipsec_sa *sa,
+		      struct sk_buff *skb)
+{
+	struct kipsec_skb_cb *cb = kipsec_cb(skb);
+	unsigned int verdict;
+	u16 nh_off = 0;
+	u8 proto;
+	int off;
+
+	if (cb->outer_spi) {
+		kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_UNSUPPORTED,
+			    __KIPSEC_SA_STAT_MAX);
+		return;
+	}
+	if (unlikely(!kipsec_sa_lft_account(sa, skb->len))) {
+		kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_SA_INVALID,
+			    __KIPSEC_SA_STAT_MAX);
+		return;
+	}
+	kipsec_sa_stats_add(sa, KIPSEC_SA_STAT_IN_PACKETS, 1);
+	kipsec_sa_stats_add(sa, KIPSEC_SA_STAT_IN_BYTES, skb->len);
+
+	if (cb->family == AF_INET) {
+		proto = ip_hdr(skb)->protocol;
+		off = ip_hdrlen(skb);
+		nh_off = offsetof(struct iphdr, protocol);
+	} else {
+		off = in_find_esp6(skb, &nh_off, &proto);
+	}
+	if (off <= 0) {
+		kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_TRUNCATED,
+			    __KIPSEC_SA_STAT_MAX);
+		return;
+	}
+	/* in_esp() counted its drops; NF_ACCEPT means no SA at all. */
+	verdict = in_esp(kn, skb, off, nh_off, cb->family, proto, sa);
+	if (verdict == NF_STOLEN)
+		return;
+	if (verdict == NF_ACCEPT)
+		kipsec_stats_inc(kn->stats, KIPSEC_STAT_IN_NO_SA);
+	kfree_skb(skb);
 }
 
 /**
@@ -202,12 +284,18 @@ void kipsec_input_done(struct sk_buff *skb, int err)
 			htons(skb->len - sizeof(struct ipv6hdr));
 	}
 
+	if (sa->mode == KIPSEC_MODE_TRANSPORT &&
+	    (nexthdr == IPPROTO_ESP || nexthdr == IPPROTO_AH)) {
+		in_bundle(kn, sa, skb);
+		goto out;
+	}
+
 	if (kipsec_flow_parse(skb, &flow)) {
 		kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_TRUNCATED,
 			    __KIPSEC_SA_STAT_MAX);
 		goto out;
 	}
-	if (!in_policy_ok(kn, sa, &flow)) {
+	if (!in_policy_ok(kn, sa, cb, &flow)) {
 		kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_POLICY_MISMATCH,
 			    KIPSEC_SA_STAT_IN_POLICY_MISMATCH);
 		goto out;
@@ -259,8 +347,13 @@ static int in_find_esp6(struct sk_buff *skb, u16 *nh_off, u8 *proto)
 	return off;
 }
 
+/*
+ * ESP or AH at @off: SA lookup, replay pre-check, crypto. @outer is the
+ * SA whose transport-mode header was just removed (bundles), or NULL.
+ */
 static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
-			   unsigned int off, u16 nh_off, u16 family, u8 proto)
+			   unsigned int off, u16 nh_off, u16 family, u8 proto,
+			   const struct kipsec_sa *outer)
 {
 	union kipsec_addr daddr = {};
 	struct kipsec_skb_cb *cb;
@@ -329,6 +422,10 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 	cb->family = family;
 	cb->outer_ds = family == AF_INET ? ipv4_get_dsfield(ip_hdr(skb)) :
 					   ipv6_get_dsfield(ipv6_hdr(skb));
+	if (outer) {
+		cb->outer_spi = outer->id.spi;
+		cb->outer_proto = outer->id.proto;
+	}
 	dev_hold(cb->dev);
 	atomic_inc(&kn->inflight);
 
@@ -514,14 +611,15 @@ unsigned int kipsec_in_hook(void *priv, struct sk_buff *skb,
 		    !(iph->frag_off & htons(IP_MF | IP_OFFSET)))
 			return in_esp(kn, skb, ip_hdrlen(skb),
 				      offsetof(struct iphdr, protocol),
-				      AF_INET, iph->protocol);
+				      AF_INET, iph->protocol, NULL);
 		if (iph->protocol == IPPROTO_ICMP &&
 		    !(iph->frag_off & htons(IP_MF | IP_OFFSET)))
 			in_icmp4(kn, state->net, skb);
 	} else {
 		off = in_find_esp6(skb, &nh_off, &proto);
 		if (off > 0)
-			return in_esp(kn, skb, off, nh_off, AF_INET6, proto);
+			return in_esp(kn, skb, off, nh_off, AF_INET6, proto,
+				      NULL);
 		if (ipv6_hdr(skb)->nexthdr == IPPROTO_ICMPV6)
 			in_icmp6(kn, state->net, skb);
 	}

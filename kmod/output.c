@@ -296,11 +296,13 @@ static unsigned int out_outer(struct net *net, struct kipsec_sa *sa,
 }
 
 /*
- * Encapsulates one (non-GSO) packet; consumes @skb, the SA reference and
- * @dst (the outer route in tunnel mode, else NULL).
+ * Encapsulates one (non-GSO) packet; consumes @skb, the SA reference,
+ * @dst (the outer route in tunnel mode, else NULL) and @next (the bundle's
+ * outer SA, applied by kipsec_output_done(), or NULL).
  */
 static void out_one(struct net *net, struct kipsec_sa *sa,
-		    struct sk_buff *skb, struct dst_entry *dst)
+		    struct sk_buff *skb, struct dst_entry *dst,
+		    struct kipsec_sa *next)
 {
 	struct kipsec_net *kn = kipsec_pernet(net);
 	u8 outer[sizeof(struct ipv6hdr)];
@@ -351,6 +353,7 @@ static void out_one(struct net *net, struct kipsec_sa *sa,
 	cb->sa = sa;
 	cb->net = net;
 	cb->len = len;
+	cb->next = next;
 	atomic_inc(&kn->inflight);
 	if (sa->id.proto == IPPROTO_AH)
 		err = kipsec_ah_output(skb, seq, outer, outer_len);
@@ -359,12 +362,16 @@ static void out_one(struct net *net, struct kipsec_sa *sa,
 	if (err) {
 		kipsec_drop(kn, sa, skb, err == -ENOMEM ? KIPSEC_STAT_OUT_NOMEM :
 			    KIPSEC_STAT_OUT_ERROR, __KIPSEC_SA_STAT_MAX);
+		if (next)
+			kipsec_sa_put(next);
 		kipsec_sa_put(sa);
 		kipsec_inflight_put(kn);
 	}
 	return;
 put:
 	dst_release(dst);
+	if (next)
+		kipsec_sa_put(next);
 	kipsec_sa_put(sa);
 }
 
@@ -380,6 +387,7 @@ void kipsec_output_done(struct sk_buff *skb, int err)
 {
 	struct kipsec_skb_cb *cb = kipsec_cb(skb);
 	struct kipsec_sa *sa = cb->sa;
+	struct kipsec_sa *next = cb->next;
 	struct net *net = cb->net;
 	struct kipsec_net *kn = kipsec_pernet(net);
 	unsigned int len = cb->len;
@@ -388,14 +396,25 @@ void kipsec_output_done(struct sk_buff *skb, int err)
 	if (unlikely(err)) {
 		kipsec_drop(kn, sa, skb, KIPSEC_STAT_OUT_CRYPTO_ERROR,
 			    __KIPSEC_SA_STAT_MAX);
+		if (next)
+			kipsec_sa_put(next);
 		goto out;
 	}
 	kipsec_sa_stats_add(sa, KIPSEC_SA_STAT_OUT_PACKETS, 1);
 	kipsec_sa_stats_add(sa, KIPSEC_SA_STAT_OUT_BYTES, len);
+
+	tunnel = sa->mode == KIPSEC_MODE_TUNNEL;
+	if (next) {
+		/* The bundle's outer (transport) SA covers this packet. */
+		if (tunnel && ip_hdr(skb)->version == 4 &&
+		    sa->id.proto != IPPROTO_AH)
+			ip_select_ident(net, skb, NULL);
+		out_one(net, next, skb, NULL, NULL);
+		goto out;
+	}
 	kipsec_stats_inc(kn->stats, KIPSEC_STAT_OUT_PACKETS);
 	kipsec_stats_add(kn->stats, KIPSEC_STAT_OUT_BYTES, len);
 
-	tunnel = sa->mode == KIPSEC_MODE_TUNNEL;
 	nf_reset_ct(skb);
 	skb->encapsulation = 0;
 	if (ip_hdr(skb)->version == 4) {
@@ -417,17 +436,22 @@ out:
 	kipsec_inflight_put(kn);
 }
 
-/* The largest inner packet that fits in @mtu once encapsulated by @sa. */
-static unsigned int out_inner_mtu(const struct kipsec_sa *sa, unsigned int mtu)
+/*
+ * The largest packet that fits in @mtu once @sa is applied: in tunnel
+ * mode the inner packet, in transport mode the packet AH or ESP goes into
+ * (its IPv4 header, or an IPv6 header without extension headers).
+ */
+static unsigned int out_fit(const struct kipsec_sa *sa, unsigned int mtu)
 {
 	bool v4 = sa->id.family == AF_INET;
 	unsigned int hdr = v4 ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+	unsigned int keep = sa->mode == KIPSEC_MODE_TUNNEL ? 0 : hdr;
 
 	if (mtu <= hdr)
 		return 0;
 	if (sa->id.proto == IPPROTO_AH)
-		return mtu - min(mtu, hdr + kipsec_ah_overhead(sa, v4));
-	return kipsec_esp_mtu(sa, mtu - hdr);
+		return mtu - min(mtu, hdr + kipsec_ah_overhead(sa, v4)) + keep;
+	return kipsec_esp_mtu(sa, mtu - hdr) + keep;
 }
 
 /*
@@ -438,10 +462,14 @@ static unsigned int out_inner_mtu(const struct kipsec_sa *sa, unsigned int mtu)
  * MTU so local TCP and the forwarding path size their packets for it.
  * Everything else may be fragmented after encapsulation.
  */
-static bool out_mtu_ok(struct kipsec_sa *sa, struct sk_buff *skb,
-		       struct dst_entry *dst)
+static bool out_mtu_ok(struct kipsec_sa *sa, struct kipsec_sa *next,
+		       struct sk_buff *skb, struct dst_entry *dst)
 {
-	unsigned int mtu = out_inner_mtu(sa, dst_mtu(dst));
+	unsigned int mtu = dst_mtu(dst);
+
+	if (next)
+		mtu = out_fit(next, mtu);
+	mtu = out_fit(sa, mtu);
 	bool v4 = ip_hdr(skb)->version == 4;
 
 	if (v4) {
@@ -473,30 +501,33 @@ static bool out_mtu_ok(struct kipsec_sa *sa, struct sk_buff *skb,
 	return false;
 }
 
-/* One SPD decision per GSO super-packet, then one ESP packet per segment. */
+/*
+ * One SPD decision per GSO super-packet, then one ESP packet per segment.
+ * Consumes @skb and the references on @sa and @next (NULL without bundle).
+ */
 static void out_skb(struct net *net, struct kipsec_sa *sa,
-		    struct sk_buff *skb)
+		    struct kipsec_sa *next, struct sk_buff *skb)
 {
 	struct kipsec_net *kn = kipsec_pernet(net);
 	struct dst_entry *dst = NULL;
-	struct sk_buff *segs, *next;
+	struct sk_buff *segs, *nskb;
 
 	if (sa->mode == KIPSEC_MODE_TUNNEL) {
 		dst = out_route(net, sa, skb);
 		if (IS_ERR(dst)) {
 			kipsec_drop(kn, sa, skb, KIPSEC_STAT_OUT_NO_ROUTE,
 				    __KIPSEC_SA_STAT_MAX);
-			kipsec_sa_put(sa);
-			return;
+			dst = NULL;
+			goto put;
 		}
-		if (!out_mtu_ok(sa, skb, dst)) {
+		if (!out_mtu_ok(sa, next, skb, dst)) {
 			kipsec_drop(kn, sa, skb, KIPSEC_STAT_OUT_MTU,
 				    KIPSEC_SA_STAT_OUT_MTU);
 			goto put;
 		}
 	}
 	if (!skb_is_gso(skb)) {
-		out_one(net, sa, skb, dst);
+		out_one(net, sa, skb, dst, next);
 		return;
 	}
 	segs = skb_gso_segment(skb, 0);
@@ -506,13 +537,17 @@ static void out_skb(struct net *net, struct kipsec_sa *sa,
 		goto put;
 	}
 	consume_skb(skb);
-	skb_list_walk_safe(segs, skb, next) {
+	skb_list_walk_safe(segs, skb, nskb) {
 		skb_mark_not_on_list(skb);
 		kipsec_sa_hold(sa);
-		out_one(net, sa, skb, dst ? dst_clone(dst) : NULL);
+		if (next)
+			kipsec_sa_hold(next);
+		out_one(net, sa, skb, dst ? dst_clone(dst) : NULL, next);
 	}
 put:
 	dst_release(dst);
+	if (next)
+		kipsec_sa_put(next);
 	kipsec_sa_put(sa);
 }
 
@@ -543,8 +578,8 @@ unsigned int kipsec_out_hook(void *priv, struct sk_buff *skb,
 	struct net *net = state->net;
 	struct kipsec_net *kn = kipsec_pernet(net);
 	struct kipsec_resolution res;
+	struct kipsec_sa *sa, *next;
 	struct kipsec_flow flow;
-	struct kipsec_sa *sa;
 
 	kipsec_stats_inc(kn->stats, KIPSEC_STAT_HOOK_OUT);
 	if (state->pf == NFPROTO_IPV4 ?
@@ -586,7 +621,13 @@ unsigned int kipsec_out_hook(void *priv, struct sk_buff *skb,
 		rcu_read_unlock();
 		return NF_ACCEPT;
 	}
-	if (res.nsa > 1) {	/* SA bundles: not supported yet, fail closed */
+	/*
+	 * Bundles (RFC 4301 4.3): two SAs, the first template innermost,
+	 * the outer one in transport mode (e.g. ESP inside AH). Longer
+	 * chains are refused, fail closed.
+	 */
+	if (res.nsa > 2 ||
+	    (res.nsa == 2 && res.sa[1]->mode != KIPSEC_MODE_TRANSPORT)) {
 		kipsec_policy_count(res.policy, true);
 		rcu_read_unlock();
 		kipsec_stats_inc(kn->stats, KIPSEC_STAT_OUT_ERROR);
@@ -594,14 +635,19 @@ unsigned int kipsec_out_hook(void *priv, struct sk_buff *skb,
 	}
 	sa = res.sa[0];
 	kipsec_sa_hold(sa);
+	next = res.nsa == 2 ? res.sa[1] : NULL;
+	if (next)
+		kipsec_sa_hold(next);
 	kipsec_policy_count(res.policy, false);
 	rcu_read_unlock();
 
 	/* Stateful firewalls and NAT see the inner flow as established. */
 	if (kipsec_ct_confirm(skb) != NF_ACCEPT) {
+		if (next)
+			kipsec_sa_put(next);
 		kipsec_sa_put(sa);
 		return NF_DROP;
 	}
-	out_skb(net, sa, skb);
+	out_skb(net, sa, next, skb);
 	return NF_STOLEN;
 }

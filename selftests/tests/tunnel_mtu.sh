@@ -78,7 +78,7 @@ pmtu_case() { # FAM HB OB SPI PINGSIZE_1500 MTU1 SIZE1 MTU2 SIZE2 TOOBIG_TEXT
 
 	# A packet of exactly mtu1 fills a 1500-byte outer packet, which m
 	# cannot forward onto its 1400-byte link: m tells ga.
-	n ha ping "-$fam" -c1 -W3 -M do -s "$size1" "$hb" >/dev/null 2>&1
+	n ha ping "-$fam" -c1 -W1 -M do -s "$size1" "$hb" >/dev/null 2>&1
 	t_eq "IPv$fam: m's ICMP about the outer packet counted in icmp_pmtu" \
 		"$(kipsec_stat ga icmp_pmtu)" $((icmp0 + 1))
 	t_check "IPv$fam: ga's outer route to $ob learnt mtu 1400" \
@@ -95,6 +95,7 @@ pmtu_case() { # FAM HB OB SPI PINGSIZE_1500 MTU1 SIZE1 MTU2 SIZE2 TOOBIG_TEXT
 pmtu_case 4 10.2.0.2 $B4 0x1004 1472 1446 1418 1346 1318 "mtu = "
 pmtu_case 6 fd12::2 $B6 0x1006 1452 1426 1378 1326 1278 "mtu="
 
+t_diag "took $SECONDS s so far"
 # --- 2. fragmentation without DF --------------------------------------------
 
 capture_start frag m m0
@@ -106,6 +107,7 @@ t_check "IPv4 without DF: ga's outer packets are fragments on the wire" \
 	test "$(pcap_count frag 'src 10.0.1.1 and ip[6:2] & 0x3fff != 0')" -ge 4
 t_check_fail "IPv4 without DF: no cleartext on the wire" pcap_has_text frag "$MARKER_PING"
 
+t_diag "took $SECONDS s so far"
 # --- 3. TCP from cold caches ---------------------------------------------------
 
 for ns in ha ga m gb hb; do
@@ -119,6 +121,7 @@ t_check "IPv6 TCP ($TCP_BYTES bytes) ha -> hb converges from cold caches" \
 capture_stop
 t_check_fail "TCP: no cleartext on the wire" pcap_has_text tcp "$MARKER"
 
+t_diag "took $SECONDS s so far"
 # --- 4. DSCP and ECN -------------------------------------------------------------
 
 capture_start ds m m0
@@ -159,6 +162,7 @@ t_eq "ECN: ... and in the SA's in_ecn_invalid" \
 	"$(sa_stat ga 0x2004 $A4 in_ecn_invalid)" $((s0 + 3))
 n m nft flush ruleset
 
+t_diag "took $SECONDS s so far"
 # --- 5. ICMP errors about inner traffic ----------------------------------------
 
 m0=$(kipsec_stat ga in_policy_mismatch)
@@ -171,5 +175,6 @@ t_eq "... never in clear on the wire" "$(pcap_count icmp 'icmp')" 0
 t_eq "... and ga accepted it (in_policy_mismatch unchanged)" \
 	"$(kipsec_stat ga in_policy_mismatch)" "$m0"
 
+t_diag "took $SECONDS s"
 netns_cleanup
 t_done
