@@ -22,7 +22,7 @@
 . "$(dirname "$0")/../net.sh"
 . "$(dirname "$0")/../algs.sh"
 
-TCP_BYTES=65536
+TCP_BYTES=32768
 [ "${KIPSEC_STRESS:-0}" = 1 ] && TCP_BYTES=1048576
 
 kipsec_load
