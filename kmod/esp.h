@@ -23,7 +23,8 @@ struct net_device;
  * @seq: inbound: the inferred 64-bit sequence number
  * @len: bytes counted for the SA (inner packet)
  * @esp_off: inbound: offset of the ESP or AH header from the network
- *	header; outbound AH: bytes of IP header before AH
+ *	header; outbound AH: bytes of IP header before AH; outbound ESP in
+ *	UDP: offset of the UDP header
  * @nh_off: inbound transport mode: offset of the byte that says ESP
  * @family: inbound: family of the outer header
  */

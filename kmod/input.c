@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Inbound: the LOCAL_IN hook takes ESP addressed to this host, checks the
+ * Inbound: the LOCAL_IN hook takes ESP addressed to this host (also ESP in
+ * UDP to a port of an ESP-in-UDP SA, see encap.c), checks the
  * replay window, decrypts, runs the RFC 4301 5.2 checks and re-injects the
  * inner packet on kipsec0. The same hook (and a FORWARD hook) drops
  * cleartext that a PROTECT policy says must arrive protected.
@@ -20,6 +21,7 @@
 #include "compat.h"
 #include "datapath.h"
 #include "device.h"
+#include "encap.h"
 #include "esp.h"
 #include "netns.h"
 
@@ -184,6 +186,8 @@ void kipsec_input_done(struct sk_buff *skb, int err)
 	nf_reset_ct(skb);
 	skb_dst_drop(skb);
 	skb->ip_summed = CHECKSUM_NONE;
+	if (kipsec_encap_len(sa) && sa->mode == KIPSEC_MODE_TRANSPORT)
+		kipsec_encap_csum_fixup(sa, skb);
 	kipsec_dev_rx(dev, skb);
 out:
 	dev_put(dev);
@@ -191,14 +195,15 @@ out:
 	kipsec_inflight_put(kn);
 }
 
-/* Offset of ESP or AH in an IPv6 packet, and of the byte that names it. */
+/* Offset of ESP, AH or UDP in an IPv6 packet, and of the byte naming it. */
 static int in_find_esp6(struct sk_buff *skb, u16 *nh_off, u8 *proto)
 {
 	unsigned int off = sizeof(struct ipv6hdr);
 	unsigned int nhoff = offsetof(struct ipv6hdr, nexthdr);
 	u8 nexthdr = ipv6_hdr(skb)->nexthdr;
 
-	while (nexthdr != IPPROTO_ESP && nexthdr != IPPROTO_AH) {
+	while (nexthdr != IPPROTO_ESP && nexthdr != IPPROTO_AH &&
+	       nexthdr != IPPROTO_UDP) {
 		struct ipv6_opt_hdr _hdr;
 		const struct ipv6_opt_hdr *hdr;
 
@@ -217,9 +222,18 @@ static int in_find_esp6(struct sk_buff *skb, u16 *nh_off, u8 *proto)
 	return off;
 }
 
+static unsigned int in_cleartext(struct kipsec_net *kn, struct sk_buff *skb,
+				 u8 dir);
+
+/*
+ * ESP or AH at @off; or, with @uh, ESP in UDP whose UDP header (copied to
+ * @uh) is at @off.
+ */
 static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
-			   unsigned int off, u16 nh_off, u16 family, u8 proto)
+			   unsigned int off, u16 nh_off, u16 family, u8 proto,
+			   const struct udphdr *uh)
 {
+	unsigned int ulen = uh ? sizeof(*uh) : 0;
 	union kipsec_addr daddr = {};
 	struct kipsec_skb_cb *cb;
 	struct ip_esp_hdr *esph;
@@ -231,11 +245,11 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 	/* AH: next header, length, reserved, then SPI and sequence number. */
 	if (proto == IPPROTO_AH)
 		off += 4;
-	if (!pskb_may_pull(skb, off + sizeof(*esph))) {
+	if (!pskb_may_pull(skb, off + ulen + sizeof(*esph))) {
 		kipsec_stats_inc(kn->stats, KIPSEC_STAT_IN_TRUNCATED);
 		return NF_DROP;
 	}
-	esph = (struct ip_esp_hdr *)(skb->data + off);
+	esph = (struct ip_esp_hdr *)(skb->data + off + ulen);
 	spi = esph->spi;
 	seq_no = esph->seq_no;
 	if (proto == IPPROTO_AH)
@@ -250,7 +264,10 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 	if (sa && !refcount_inc_not_zero(&sa->refcnt))
 		sa = NULL;
 	rcu_read_unlock();
-	if (!sa) {
+	if (!sa && uh) {
+		/* Not one of kipsec's SPIs: the UDP socket's, if any. */
+		return in_cleartext(kn, skb, KIPSEC_DIR_IN);
+	} else if (!sa) {
 		/*
 		 * A namespace without any kipsec SA leaves ESP to the native
 		 * stack (which may share the kernel); otherwise unknown SPIs
@@ -266,6 +283,17 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 		kipsec_sa_put(sa);
 		return NF_DROP;
 	}
+	/*
+	 * ESP in UDP only for an ESP-in-UDP SA, on its port, and plain ESP
+	 * only for the others. A changed source port (NAT mapping) is
+	 * accepted, as the native stack does.
+	 */
+	if (!!uh != !!kipsec_encap_len(sa) ||
+	    (uh && ntohs(uh->dest) != sa->encap.dport)) {
+		kipsec_stats_inc(kn->stats, KIPSEC_STAT_IN_BAD_ENCAP);
+		kipsec_sa_put(sa);
+		return NF_DROP;
+	}
 
 	spin_lock_bh(&sa->lock);
 	err = kipsec_replay_check(sa->replay, seq_no, &seq);
@@ -275,6 +303,16 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 			    KIPSEC_SA_STAT_IN_REPLAY);
 		kipsec_sa_put(sa);
 		return NF_STOLEN;
+	}
+
+	if (uh) {
+		err = kipsec_encap_strip(skb, off, nh_off, family);
+		if (err) {
+			kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_NOMEM,
+				    __KIPSEC_SA_STAT_MAX);
+			kipsec_sa_put(sa);
+			return NF_STOLEN;
+		}
 	}
 
 	cb = kipsec_cb(skb);
@@ -301,6 +339,23 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 		kipsec_inflight_put(kn);
 	}
 	return NF_STOLEN;
+}
+
+/* UDP to a local address: ESP in UDP is kipsec's, the rest is UDP's. */
+static unsigned int in_udp(struct kipsec_net *kn, struct sk_buff *skb,
+			   unsigned int off, u16 nh_off, u16 family)
+{
+	struct udphdr uh;
+
+	switch (kipsec_encap_classify(&kn->sad, skb, off, family, &uh)) {
+	case KIPSEC_ENCAP_RX_ESP:
+		return in_esp(kn, skb, off, nh_off, family, IPPROTO_ESP, &uh);
+	case KIPSEC_ENCAP_RX_BAD:
+		kipsec_stats_inc(kn->stats, KIPSEC_STAT_IN_BAD_ENCAP);
+		return NF_DROP;
+	default:
+		return in_cleartext(kn, skb, KIPSEC_DIR_IN);
+	}
 }
 
 /* Cleartext that a PROTECT policy wants protected, or a DISCARD policy. */
@@ -347,7 +402,8 @@ static unsigned int in_cleartext(struct kipsec_net *kn, struct sk_buff *skb,
  *
  * Packets received on kipsec0 were decrypted and checked already.
  *
- * Return: NF_STOLEN for ESP (consumed), NF_DROP or NF_ACCEPT.
+ * Return: NF_STOLEN for ESP and ESP in UDP (consumed), NF_DROP or
+ * NF_ACCEPT.
  */
 unsigned int kipsec_in_hook(void *priv, struct sk_buff *skb,
 			    const struct nf_hook_state *state)
@@ -366,16 +422,23 @@ unsigned int kipsec_in_hook(void *priv, struct sk_buff *skb,
 	if (state->pf == NFPROTO_IPV4) {
 		const struct iphdr *iph = ip_hdr(skb);
 
-		if ((iph->protocol == IPPROTO_ESP ||
-		     iph->protocol == IPPROTO_AH) &&
-		    !(iph->frag_off & htons(IP_MF | IP_OFFSET)))
+		if (iph->frag_off & htons(IP_MF | IP_OFFSET))
+			return in_cleartext(kn, skb, KIPSEC_DIR_IN);
+		if (iph->protocol == IPPROTO_ESP || iph->protocol == IPPROTO_AH)
 			return in_esp(kn, skb, ip_hdrlen(skb),
 				      offsetof(struct iphdr, protocol),
-				      AF_INET, iph->protocol);
+				      AF_INET, iph->protocol, NULL);
+		if (iph->protocol == IPPROTO_UDP &&
+		    READ_ONCE(kn->sad.encap_count))
+			return in_udp(kn, skb, ip_hdrlen(skb),
+				      offsetof(struct iphdr, protocol), AF_INET);
 	} else {
 		off = in_find_esp6(skb, &nh_off, &proto);
-		if (off > 0)
-			return in_esp(kn, skb, off, nh_off, AF_INET6, proto);
+		if (off > 0 && proto != IPPROTO_UDP)
+			return in_esp(kn, skb, off, nh_off, AF_INET6, proto,
+				      NULL);
+		if (off > 0 && READ_ONCE(kn->sad.encap_count))
+			return in_udp(kn, skb, off, nh_off, AF_INET6);
 	}
 	return in_cleartext(kn, skb, KIPSEC_DIR_IN);
 }

@@ -23,6 +23,7 @@
 #include "ah.h"
 #include "compat.h"
 #include "datapath.h"
+#include "encap.h"
 #include "esp.h"
 #include "netlink.h"
 #include "netns.h"
@@ -135,7 +136,8 @@ static struct dst_entry *out_route(struct net *net, struct kipsec_sa *sa,
 		struct flowi4 fl4 = {
 			.daddr = sa->id.daddr.a4,
 			.saddr = sa->saddr.a4,
-			.flowi4_proto = sa->id.proto,
+			.flowi4_proto = kipsec_encap_len(sa) ? IPPROTO_UDP :
+							       sa->id.proto,
 			.flowi4_mark = skb->mark,
 		};
 		struct rtable *rt;
@@ -157,7 +159,8 @@ static struct dst_entry *out_route(struct net *net, struct kipsec_sa *sa,
 		struct flowi6 fl6 = {
 			.daddr = sa->id.daddr.in6,
 			.saddr = sa->saddr.in6,
-			.flowi6_proto = sa->id.proto,
+			.flowi6_proto = kipsec_encap_len(sa) ? IPPROTO_UDP :
+							       sa->id.proto,
 			.flowi6_mark = skb->mark,
 		};
 		struct in6_addr saddr;
@@ -179,6 +182,7 @@ out:
 static unsigned int out_outer(struct kipsec_sa *sa, struct sk_buff *skb,
 			      struct dst_entry *dst, void *outer)
 {
+	u8 proto = kipsec_encap_len(sa) ? IPPROTO_UDP : sa->id.proto;
 	u8 df = READ_ONCE(sa->df), dsfield, tos = 0;
 	struct ipv6hdr *ip6h;
 	bool inner_df;
@@ -206,7 +210,7 @@ static unsigned int out_outer(struct kipsec_sa *sa, struct sk_buff *skb,
 		if (df == KIPSEC_DF_SET || (df == KIPSEC_DF_COPY && inner_df))
 			iph->frag_off = htons(IP_DF);
 		iph->ttl = ip4_dst_hoplimit(dst);
-		iph->protocol = sa->id.proto;
+		iph->protocol = proto;
 		iph->saddr = sa->saddr.a4;
 		iph->daddr = sa->id.daddr.a4;
 		return sizeof(*iph);
@@ -214,7 +218,7 @@ static unsigned int out_outer(struct kipsec_sa *sa, struct sk_buff *skb,
 	ip6h = outer;
 	memset(ip6h, 0, sizeof(*ip6h));
 	ip6_flow_hdr(ip6h, tos, 0);
-	ip6h->nexthdr = sa->id.proto;
+	ip6h->nexthdr = proto;
 	ip6h->hop_limit = ip6_dst_hoplimit(dst);
 	ip6h->saddr = sa->saddr.in6;
 	ip6h->daddr = sa->id.daddr.in6;
@@ -310,6 +314,7 @@ void kipsec_output_done(struct sk_buff *skb, int err)
 	struct kipsec_sa *sa = cb->sa;
 	struct net *net = cb->net;
 	struct kipsec_net *kn = kipsec_pernet(net);
+	unsigned int uoff = cb->esp_off;
 	unsigned int len = cb->len;
 	bool tunnel;
 
@@ -335,6 +340,8 @@ void kipsec_output_done(struct sk_buff *skb, int err)
 			ip_select_ident(net, skb, NULL);
 		ip_local_out(net, skb->sk, skb);
 	} else {
+		if (kipsec_encap_len(sa))
+			kipsec_encap_csum6(skb, uoff);
 		memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
 		IP6CB(skb)->flags |= IP6SKB_XFRM_TRANSFORMED;
 		skb->protocol = htons(ETH_P_IPV6);
