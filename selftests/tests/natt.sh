@@ -8,8 +8,8 @@
 #               NAT of a's UDP    4500 (v4 and v6); kipsec in the NAT case
 #               to 10.0.2.254:14500)
 #
-# - Interop with the native stack, tunnel v4, transport v4, tunnel v6, both
-#   directions: counters exact on both sides, the wire (captured in m) has
+# - Interop with the native stack, tunnel v4, transport v4, tunnel v6 (and
+#   transport v6 under make stress), both directions: counters exact on both sides, the wire (captured in m) has
 #   UDP 4500 with the SPI after the UDP header, no ESP, no cleartext; over
 #   IPv6 the UDP checksum is real (the native side verifies it, tcpdump too).
 # - A plain UDP socket bound to 4500 on the kipsec side: ESP in UDP is
@@ -91,29 +91,32 @@ for h in sys.argv[3:]:
 ' "$dst" "$port" "$@"
 }
 
-# setup MODE OA OB [FLAGS]: kipsec in a, native in b, ESP in UDP 4500 4500
+# setup MODE OA OB: kipsec in a, native in b, ESP in UDP 4500 4500 (one
+# batch per side: every process start is slow under TCG)
 setup() {
 	local m=$1 oa=$2 ob=$3 any=0.0.0.0
 	[[ $oa == *:* ]] && any=::
-	ka sa flush; ka policy flush
-	ip -n b xfrm state flush; ip -n b xfrm policy flush
-	eval "ka sa add src $oa dst $ob proto esp spi 0x1001 mode $m reqid 1 replay-window 64 $W encap espinudp 4500 4500" &&
-	eval "ka sa add src $ob dst $oa proto esp spi 0x2001 mode $m reqid 2 replay-window 64 $W encap espinudp 4500 4500" &&
-	ka policy add dir out src "$oa" dst "$ob" action protect \
-		tmpl proto esp mode "$m" src "$oa" dst "$ob" reqid 1 &&
-	ka policy add dir in src "$ob" dst "$oa" action protect \
-		tmpl proto esp mode "$m" src "$ob" dst "$oa" reqid 2 &&
-	eval "native_sa b $oa $ob 0x1001 $m 1 $W encap espinudp 4500 4500 $any" &&
-	eval "native_sa b $ob $oa 0x2001 $m 2 $W encap espinudp 4500 4500 $any" &&
+	ka -batch - <<-EOF &&
+	sa flush
+	policy flush
+	sa add src $oa dst $ob proto esp spi 0x1001 mode $m reqid 1 replay-window 64 $W encap espinudp 4500 4500
+	sa add src $ob dst $oa proto esp spi 0x2001 mode $m reqid 2 replay-window 64 $W encap espinudp 4500 4500
+	policy add dir out src $oa dst $ob action protect tmpl proto esp mode $m src $oa dst $ob reqid 1
+	policy add dir in src $ob dst $oa action protect tmpl proto esp mode $m src $ob dst $oa reqid 2
+	EOF
 	# UDP sockets check inbound policy before ESP-in-UDP decapsulation:
 	# charon's IKE sockets carry per-socket bypass policies; the helper's
 	# socket gets a bypass policy for UDP to 4500 instead (it outranks
 	# the protect policies: lower priority value).
-	ip -n b xfrm policy add dir in src "$oa" dst "$ob" proto udp dport 4500 priority 10 &&
-	ip -n b xfrm policy add dir in src "$oa" dst "$ob" priority 100 \
-		tmpl src "$oa" dst "$ob" proto esp mode "$m" reqid 1 &&
-	ip -n b xfrm policy add dir out src "$ob" dst "$oa" priority 100 \
-		tmpl src "$ob" dst "$oa" proto esp mode "$m" reqid 2
+	ip -n b -batch - <<-EOF
+	xfrm state flush
+	xfrm policy flush
+	xfrm state add src $oa dst $ob proto esp spi 0x1001 mode $m reqid 1 replay-window 64 $W encap espinudp 4500 4500 $any
+	xfrm state add src $ob dst $oa proto esp spi 0x2001 mode $m reqid 2 replay-window 64 $W encap espinudp 4500 4500 $any
+	xfrm policy add dir in src $oa dst $ob proto udp dport 4500 priority 10
+	xfrm policy add dir in src $oa dst $ob priority 100 tmpl src $oa dst $ob proto esp mode $m reqid 1
+	xfrm policy add dir out src $ob dst $oa priority 100 tmpl src $ob dst $oa proto esp mode $m reqid 2
+	EOF
 }
 
 # run_case NAME MODE OA OB [tcp]: interop checks for one mode and family
@@ -142,9 +145,9 @@ run_case() {
 	fi
 	capture_stop
 	t_check "$name: kipsec's ESP in UDP 4500 -> 4500 with SPI 0x1001 on the wire" \
-		test "$(pcap_count wire "$u and src host $oa and src port 4500 and dst port 4500 and $spi = 0x1001")" -ge 5
+		test "$(pcap_count wire "$u and src host $oa and src port 4500 and dst port 4500 and $spi = 0x1001")" -ge 3
 	t_check "$name: native's ESP in UDP with SPI 0x2001 on the wire" \
-		test "$(pcap_count wire "$u and src host $ob and dst port 4500 and $spi = 0x2001")" -ge 5
+		test "$(pcap_count wire "$u and src host $ob and dst port 4500 and $spi = 0x2001")" -ge 3
 	t_eq "$name: no bare ESP, TCP or ICMP echo on the wire" \
 		"$(pcap_count wire 'esp or tcp or icmp or (icmp6 and (ip6[40] == 128 or ip6[40] == 129))')" 0
 	t_check_fail "$name: no cleartext marker on the wire" \
@@ -203,8 +206,9 @@ t_eq "ESP in UDP to a plain SA: 2 more dropped as in_bad_encap" \
 t_eq "neither was decrypted (no ICV failure, SA counted nothing)" \
 	"$(kipsec_stat a in_auth_fail)/$(kipsec_sa_pkts a 0x2001 $A4 in)" "$auth/0"
 
-# --- tunnel v6 ------------------------------------------------------------------
+# --- tunnel v6 (and transport v6 under make stress) ----------------------------
 run_case "tunnel v6" tunnel $A6 $B6
+[ "${KIPSEC_STRESS:-0}" = 1 ] && run_case "transport v6" transport $A6 $B6
 
 ka sa flush; ka policy flush
 ip -n b xfrm state flush; ip -n b xfrm policy flush
@@ -223,19 +227,22 @@ EOF
 t_check "nft masquerade of a's UDP in m" n m nft list table ip natt
 
 nat_setup() { # OADDR: b's original address for a
-	ka sa flush; ka policy flush; kb sa flush; kb policy flush
-	eval "ka sa add src $A4 dst $B4 proto esp spi 0x3001 mode transport reqid 1 replay-window 64 $W encap espinudp 4500 4500" &&
-	eval "ka sa add src $B4 dst $A4 proto esp spi 0x3002 mode transport reqid 2 replay-window 64 $W encap espinudp 4500 4500" &&
-	ka policy add dir out src $A4 dst $B4 action protect \
-		tmpl proto esp mode transport reqid 1 &&
-	ka policy add dir in src $B4 dst $A4 action protect \
-		tmpl proto esp mode transport reqid 2 &&
-	eval "kb sa add src $NAT4 dst $B4 proto esp spi 0x3001 mode transport reqid 1 replay-window 64 $W encap espinudp 14500 4500 $1" &&
-	eval "kb sa add src $B4 dst $NAT4 proto esp spi 0x3002 mode transport reqid 2 replay-window 64 $W encap espinudp 4500 14500" &&
-	kb policy add dir in src $NAT4 dst $B4 action protect \
-		tmpl proto esp mode transport reqid 1 &&
-	kb policy add dir out src $B4 dst $NAT4 action protect \
-		tmpl proto esp mode transport reqid 2
+	ka -batch - <<-EOF &&
+	sa flush
+	policy flush
+	sa add src $A4 dst $B4 proto esp spi 0x3001 mode transport reqid 1 replay-window 64 $W encap espinudp 4500 4500
+	sa add src $B4 dst $A4 proto esp spi 0x3002 mode transport reqid 2 replay-window 64 $W encap espinudp 4500 4500
+	policy add dir out src $A4 dst $B4 action protect tmpl proto esp mode transport reqid 1
+	policy add dir in src $B4 dst $A4 action protect tmpl proto esp mode transport reqid 2
+	EOF
+	kb -batch - <<-EOF
+	sa flush
+	policy flush
+	sa add src $NAT4 dst $B4 proto esp spi 0x3001 mode transport reqid 1 replay-window 64 $W encap espinudp 14500 4500 $1
+	sa add src $B4 dst $NAT4 proto esp spi 0x3002 mode transport reqid 2 replay-window 64 $W encap espinudp 4500 14500
+	policy add dir in src $NAT4 dst $B4 action protect tmpl proto esp mode transport reqid 1
+	policy add dir out src $B4 dst $NAT4 action protect tmpl proto esp mode transport reqid 2
+	EOF
 }
 
 # Tcp InCsumErrors of a namespace
@@ -285,15 +292,14 @@ t_check "NAT: b counted TCP checksum errors" test "$(csum_errors b)" -gt "$ce"
 # Native XFRM on b behind the same NAT mapping (the issue's gateway case:
 # kipsec inside the NAT, the native stack outside).
 native_nat() {
-	local any=0.0.0.0
-	kb sa flush; kb policy flush
-	eval "native_sa b $NAT4 $B4 0x3001 transport 1 $W encap espinudp 14500 4500 $any" &&
-	eval "native_sa b $B4 $NAT4 0x3002 transport 2 $W encap espinudp 4500 14500 $any" &&
-	ip -n b xfrm policy add dir in src $NAT4 dst $B4 proto udp dport 4500 priority 10 &&
-	ip -n b xfrm policy add dir in src $NAT4 dst $B4 priority 100 \
-		tmpl src $NAT4 dst $B4 proto esp mode transport reqid 1 &&
-	ip -n b xfrm policy add dir out src $B4 dst $NAT4 priority 100 \
-		tmpl src $B4 dst $NAT4 proto esp mode transport reqid 2
+	kb sa flush && kb policy flush &&
+	ip -n b -batch - <<-EOF
+	xfrm state add src $NAT4 dst $B4 proto esp spi 0x3001 mode transport reqid 1 replay-window 64 $W encap espinudp 14500 4500 0.0.0.0
+	xfrm state add src $B4 dst $NAT4 proto esp spi 0x3002 mode transport reqid 2 replay-window 64 $W encap espinudp 4500 14500 0.0.0.0
+	xfrm policy add dir in src $NAT4 dst $B4 proto udp dport 4500 priority 10
+	xfrm policy add dir in src $NAT4 dst $B4 priority 100 tmpl src $NAT4 dst $B4 proto esp mode transport reqid 1
+	xfrm policy add dir out src $B4 dst $NAT4 priority 100 tmpl src $B4 dst $NAT4 proto esp mode transport reqid 2
+	EOF
 }
 t_check "NAT, native b: configure" native_nat
 o0=$(kipsec_sa_pkts a 0x3001 $B4 out); i0=$(kipsec_sa_pkts a 0x3002 $A4 in)
