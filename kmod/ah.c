@@ -86,6 +86,18 @@ static unsigned int ah_len(const struct kipsec_sa *sa, bool v4)
 	return v4 ? ALIGN(len, 4) : ALIGN(len, 8);
 }
 
+/**
+ * kipsec_ah_overhead() - bytes AH adds to a packet
+ * @sa: the SA
+ * @v4: the header AH follows is IPv4 (32-bit alignment, else 64-bit)
+ *
+ * Return: the AH header length including ICV and padding.
+ */
+unsigned int kipsec_ah_overhead(const struct kipsec_sa *sa, bool v4)
+{
+	return ah_len(sa, v4);
+}
+
 /*
  * Inbound, IPv4 AH may also come padded to 64 bits: the native stack
  * does that unless its SA has the align4 flag (RFC 4302 allows both).

@@ -11,9 +11,12 @@
 #include <linux/skbuff.h>
 #include <linux/types.h>
 
+struct kipsec_sa;
+
 int kipsec_ah_output(struct sk_buff *skb, u64 seq, const void *outer,
 		     unsigned int outer_len);
 int kipsec_ah_input(struct sk_buff *skb);
 int kipsec_ah_strip(struct sk_buff *skb);
+unsigned int kipsec_ah_overhead(const struct kipsec_sa *sa, bool v4);
 
 #endif /* _KIPSEC_AH_H */

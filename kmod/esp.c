@@ -82,18 +82,22 @@ static unsigned int esp_block(const struct kipsec_sa *sa)
 }
 
 /**
- * kipsec_esp_overhead() - bytes ESP adds to a payload, worst case padding
+ * kipsec_esp_mtu() - the largest payload whose ESP packet fits in @room
  * @sa: the SA
- * @len: payload bytes
+ * @room: bytes available for ESP header, IV, payload, padding, trailer
+ *	and ICV
  *
- * Return: ESP header, IV, padding, trailer and ICV bytes.
+ * Return: the payload bytes (0 if nothing fits).
  */
-unsigned int kipsec_esp_overhead(const struct kipsec_sa *sa, unsigned int len)
+unsigned int kipsec_esp_mtu(const struct kipsec_sa *sa, unsigned int room)
 {
 	const struct kipsec_sa_crypto *c = &sa->crypto;
+	unsigned int fixed = ESP_HLEN + c->iv_bytes + c->icv_bytes;
 
-	return ESP_HLEN + c->iv_bytes + ALIGN(len + 2, esp_block(sa)) - len +
-	       c->icv_bytes;
+	if (room < fixed + esp_block(sa))
+		return 0;
+	/* Payload and the 2-byte trailer, padded to the block. */
+	return rounddown(room - fixed, esp_block(sa)) - 2;
 }
 
 static KIPSEC_CRYPTO_DONE(esp_output_cb, data)

@@ -40,6 +40,7 @@ struct kipsec_skb_cb {
 	u16 esp_off;
 	u16 nh_off;
 	u8 family;
+	u8 outer_ds;
 };
 
 static inline struct kipsec_skb_cb *kipsec_cb(struct sk_buff *skb)
@@ -54,8 +55,7 @@ int kipsec_esp_output(struct sk_buff *skb, u64 seq, const void *outer,
 		      unsigned int outer_len);
 int kipsec_esp_input(struct sk_buff *skb);
 int kipsec_esp_strip(struct sk_buff *skb);
-unsigned int kipsec_esp_overhead(const struct kipsec_sa *sa,
-				 unsigned int len);
+unsigned int kipsec_esp_mtu(const struct kipsec_sa *sa, unsigned int room);
 
 /* Completions, called once per packet whether crypto ran sync or async. */
 void kipsec_output_done(struct sk_buff *skb, int err);

@@ -7,6 +7,8 @@
  * cleartext that a PROTECT policy says must arrive protected.
  */
 
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/netdevice.h>
@@ -14,6 +16,8 @@
 #include <linux/skbuff.h>
 #include <net/addrconf.h>
 #include <net/ip.h>
+#include <net/inet_ecn.h>
+#include <net/ip6_route.h>
 #include <net/ipv6.h>
 #include <net/route.h>
 
@@ -90,6 +94,38 @@ static bool in_policy_ok(struct kipsec_net *kn, struct kipsec_sa *sa,
 	return ok;
 }
 
+/*
+ * RFC 6040 normal mode, tunnel egress: CE in the outer header marks the
+ * inner packet, ECT(1) outer turns ECT(0) inner into ECT(1); CE outer on
+ * a Not-ECT inner packet is the one combination that must be dropped.
+ * Returns true for a drop. The inner header is at skb->data, writable.
+ */
+static bool in_ecn_decap(struct sk_buff *skb, u8 outer)
+{
+	bool v4 = ip_hdr(skb)->version == 4;
+	bool set_ce = false;
+	u8 inner;
+
+	inner = v4 ? ipv4_get_dsfield(ip_hdr(skb)) :
+		     ipv6_get_dsfield(ipv6_hdr(skb));
+	if (__INET_ECN_decapsulate(outer, inner, &set_ce) == 2)
+		return true;
+	if (INET_ECN_is_not_ect(inner))
+		return false;
+	if (set_ce) {
+		if (v4)
+			IP_ECN_set_ce(ip_hdr(skb));
+		else
+			IP6_ECN_set_ce(skb, ipv6_hdr(skb));
+	} else if ((outer & INET_ECN_MASK) == INET_ECN_ECT_1) {
+		if (v4)
+			IP_ECN_set_ect1(ip_hdr(skb));
+		else
+			IP6_ECN_set_ect1(skb, ipv6_hdr(skb));
+	}
+	return false;
+}
+
 /**
  * kipsec_input_done() - finish an inbound ESP packet after decryption
  * @skb: the packet; kipsec_cb(skb) as kipsec_in_hook() set it
@@ -148,6 +184,12 @@ void kipsec_input_done(struct sk_buff *skb, int err)
 		    ip_hdr(skb)->version != ver) {
 			kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_BAD_NEXTHDR,
 				    KIPSEC_SA_STAT_IN_BAD_NEXTHDR);
+			goto out;
+		}
+		if (!(sa->flags & KIPSEC_SA_F_NO_ECN) &&
+		    in_ecn_decap(skb, cb->outer_ds)) {
+			kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_ECN_INVALID,
+				    KIPSEC_SA_STAT_IN_ECN_INVALID);
 			goto out;
 		}
 	} else if (cb->family == AF_INET) {
@@ -323,6 +365,8 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 	cb->esp_off = off;
 	cb->nh_off = nh_off;
 	cb->family = family;
+	cb->outer_ds = family == AF_INET ? ipv4_get_dsfield(ip_hdr(skb)) :
+					   ipv6_get_dsfield(ipv6_hdr(skb));
 	dev_hold(cb->dev);
 	atomic_inc(&kn->inflight);
 
@@ -339,6 +383,105 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 		kipsec_inflight_put(kn);
 	}
 	return NF_STOLEN;
+}
+
+/*
+ * An ICMP error quoting one of kipsec's outer packets: the SA is found by
+ * the quoted SPI, destination and protocol, and must have sent it (the
+ * quoted source is its source). Returns true if it is one of ours.
+ */
+static bool in_icmp_ours(struct kipsec_net *kn, const void *qdaddr,
+			 const void *qsaddr, u16 family, u8 proto,
+			 const void *qpayload)
+{
+	const __be32 *spi = qpayload;
+	union kipsec_addr daddr = {};
+	struct kipsec_sa *sa;
+	bool ours = false;
+
+	if (proto == IPPROTO_AH)
+		spi++;		/* next header, length, reserved */
+	memcpy(&daddr, qdaddr, family == AF_INET ? 4 : 16);
+	rcu_read_lock();
+	sa = kipsec_sa_lookup_rcu(&kn->sad, *spi, &daddr, family, proto);
+	if (sa)
+		ours = !memcmp(&sa->saddr, qsaddr, family == AF_INET ? 4 : 16);
+	rcu_read_unlock();
+	return ours;
+}
+
+/*
+ * ICMP "fragmentation needed" about an outer packet lowers the outer
+ * route's path MTU (a route exception that ages out by itself); the next
+ * too-big inner packet then gets the smaller inner MTU from out_mtu_ok().
+ * The error goes on to the stack afterwards, like any ICMP.
+ */
+static void in_icmp4(struct kipsec_net *kn, struct net *net,
+		     struct sk_buff *skb)
+{
+	unsigned int off = ip_hdrlen(skb), qoff = off + sizeof(struct icmphdr);
+	const struct icmphdr *icmph;
+	const struct iphdr *qiph;
+
+	if (!pskb_may_pull(skb, qoff + sizeof(*qiph)))
+		return;
+	icmph = (const struct icmphdr *)(skb->data + off);
+	if (icmph->type != ICMP_DEST_UNREACH &&
+	    icmph->type != ICMP_TIME_EXCEEDED &&
+	    icmph->type != ICMP_PARAMETERPROB)
+		return;
+	qiph = (const struct iphdr *)(skb->data + qoff);
+	if (qiph->version != 4 || qiph->ihl < 5 ||
+	    (qiph->protocol != IPPROTO_ESP && qiph->protocol != IPPROTO_AH) ||
+	    !pskb_may_pull(skb, qoff + qiph->ihl * 4 + 8))
+		return;
+	icmph = (const struct icmphdr *)(skb->data + off);
+	qiph = (const struct iphdr *)(skb->data + qoff);
+	if (!in_icmp_ours(kn, &qiph->daddr, &qiph->saddr, AF_INET,
+			  qiph->protocol, skb->data + qoff + qiph->ihl * 4))
+		return;
+	if (icmph->type != ICMP_DEST_UNREACH ||
+	    icmph->code != ICMP_FRAG_NEEDED) {
+		kipsec_stats_inc(kn->stats, KIPSEC_STAT_ICMP_OTHER);
+		return;
+	}
+	/* ipv4_update_pmtu() reads the quoted header at skb->data. */
+	__skb_pull(skb, qoff);
+	ipv4_update_pmtu(skb, net, ntohs(icmph->un.frag.mtu), 0,
+			 qiph->protocol);
+	__skb_push(skb, qoff);
+	kipsec_stats_inc(kn->stats, KIPSEC_STAT_ICMP_PMTU);
+}
+
+/* The same for ICMPv6 "packet too big" (RFC 8201). */
+static void in_icmp6(struct kipsec_net *kn, struct net *net,
+		     struct sk_buff *skb)
+{
+	unsigned int qoff = sizeof(struct ipv6hdr) + sizeof(struct icmp6hdr);
+	const struct icmp6hdr *icmp6h;
+	const struct ipv6hdr *qip6h;
+	__be32 mtu;
+
+	if (!pskb_may_pull(skb, qoff + sizeof(*qip6h) + 8))
+		return;
+	icmp6h = (const struct icmp6hdr *)(skb->data + sizeof(struct ipv6hdr));
+	if (icmp6h->icmp6_type >= 128)	/* informational */
+		return;
+	qip6h = (const struct ipv6hdr *)(skb->data + qoff);
+	if (qip6h->version != 6 ||
+	    (qip6h->nexthdr != IPPROTO_ESP && qip6h->nexthdr != IPPROTO_AH) ||
+	    !in_icmp_ours(kn, &qip6h->daddr, &qip6h->saddr, AF_INET6,
+			  qip6h->nexthdr, qip6h + 1))
+		return;
+	if (icmp6h->icmp6_type != ICMPV6_PKT_TOOBIG) {
+		kipsec_stats_inc(kn->stats, KIPSEC_STAT_ICMP_OTHER);
+		return;
+	}
+	mtu = icmp6h->icmp6_mtu;
+	__skb_pull(skb, qoff);
+	ip6_update_pmtu(skb, net, mtu, 0, skb->mark, sock_net_uid(net, NULL));
+	__skb_push(skb, qoff);
+	kipsec_stats_inc(kn->stats, KIPSEC_STAT_ICMP_PMTU);
 }
 
 /* UDP to a local address: ESP in UDP is kipsec's, the rest is UDP's. */
@@ -432,6 +575,8 @@ unsigned int kipsec_in_hook(void *priv, struct sk_buff *skb,
 		    READ_ONCE(kn->sad.encap_count))
 			return in_udp(kn, skb, ip_hdrlen(skb),
 				      offsetof(struct iphdr, protocol), AF_INET);
+		if (iph->protocol == IPPROTO_ICMP)
+			in_icmp4(kn, state->net, skb);
 	} else {
 		off = in_find_esp6(skb, &nh_off, &proto);
 		if (off > 0 && proto != IPPROTO_UDP)
@@ -439,6 +584,8 @@ unsigned int kipsec_in_hook(void *priv, struct sk_buff *skb,
 				      NULL);
 		if (off > 0 && READ_ONCE(kn->sad.encap_count))
 			return in_udp(kn, skb, off, nh_off, AF_INET6);
+		if (ipv6_hdr(skb)->nexthdr == IPPROTO_ICMPV6)
+			in_icmp6(kn, state->net, skb);
 	}
 	return in_cleartext(kn, skb, KIPSEC_DIR_IN);
 }

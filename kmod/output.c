@@ -13,6 +13,7 @@
 #include <linux/skbuff.h>
 #include <net/dsfield.h>
 #include <net/dst_cache.h>
+#include <net/icmp.h>
 #include <net/inet_ecn.h>
 #include <net/ip.h>
 #include <net/ip6_route.h>
@@ -28,75 +29,134 @@
 #include "netlink.h"
 #include "netns.h"
 
+/* ICMP errors, which quote the packet they are about. */
+static bool flow_icmp_error(u16 family, u8 type)
+{
+	if (family == AF_INET)
+		return type == ICMP_DEST_UNREACH || type == ICMP_TIME_EXCEEDED ||
+		       type == ICMP_PARAMETERPROB;
+	return type < 128;
+}
+
+/* Parses the IP packet at @nhoff; returns the transport offset or < 0. */
+static int flow_parse_ip(const struct sk_buff *skb, unsigned int nhoff,
+			 struct kipsec_flow *flow)
+{
+	u8 _ver, *ver = skb_header_pointer(skb, nhoff, 1, &_ver);
+	const struct ipv6hdr *ip6h;
+	struct ipv6hdr _ip6h;
+	__be16 frag_off = 0;
+	u8 nexthdr;
+	int off;
+
+	if (!ver)
+		return -EINVAL;
+	if (*ver >> 4 == 4) {
+		const struct iphdr *iph;
+		struct iphdr _iph;
+
+		iph = skb_header_pointer(skb, nhoff, sizeof(_iph), &_iph);
+		if (!iph || iph->version != 4 || iph->ihl < 5)
+			return -EINVAL;
+		flow->family = AF_INET;
+		flow->saddr.a4 = iph->saddr;
+		flow->daddr.a4 = iph->daddr;
+		flow->proto = iph->protocol;
+		if (iph->frag_off & htons(IP_OFFSET))
+			return -ENOENT;
+		return nhoff + iph->ihl * 4;
+	}
+
+	ip6h = skb_header_pointer(skb, nhoff, sizeof(_ip6h), &_ip6h);
+	if (!ip6h || ip6h->version != 6)
+		return -EINVAL;
+	flow->family = AF_INET6;
+	flow->saddr.in6 = ip6h->saddr;
+	flow->daddr.in6 = ip6h->daddr;
+	nexthdr = ip6h->nexthdr;
+	off = ipv6_skip_exthdr(skb, nhoff + sizeof(*ip6h), &nexthdr, &frag_off);
+	flow->proto = nexthdr;
+	if (off < 0 || (frag_off & htons(IP6_OFFSET)))
+		return -ENOENT;
+	return off;
+}
+
+/* Reads ports or ICMP type/code at @off; false if they are not there. */
+static bool flow_parse_l4(const struct sk_buff *skb, int off,
+			  struct kipsec_flow *flow)
+{
+	u8 buf[4];
+
+	if (!kipsec_proto_has_ports(flow->proto) &&
+	    !kipsec_proto_is_icmp(flow->family, flow->proto))
+		return true;
+	if (skb_copy_bits(skb, off, buf, sizeof(buf)))
+		return false;
+	if (kipsec_proto_has_ports(flow->proto)) {
+		flow->sport = get_unaligned_be16(buf);
+		flow->dport = get_unaligned_be16(buf + 2);
+	} else {
+		flow->icmp_type = buf[0];
+		flow->icmp_code = buf[1];
+	}
+	return true;
+}
+
+/*
+ * RFC 4301 6.2: an ICMP error about inner traffic is matched against the
+ * SPD as the reverse of the packet it quotes (as the native stack does
+ * with xfrm_decode_session_reverse), so it travels through the tunnel
+ * that carried that traffic. Errors quoting ESP or AH are about outer
+ * packets and keep their own flow.
+ */
+static void flow_icmp_quote(const struct sk_buff *skb, int off,
+			    struct kipsec_flow *flow)
+{
+	struct kipsec_flow q = {};
+	int qoff;
+
+	qoff = flow_parse_ip(skb, off + 8, &q);
+	if (qoff == -EINVAL || q.family != flow->family ||
+	    q.proto == IPPROTO_ESP || q.proto == IPPROTO_AH)
+		return;
+	if (qoff < 0 || !flow_parse_l4(skb, qoff, &q))
+		q.flags |= KIPSEC_FLOW_F_OPAQUE;
+	flow->saddr = q.daddr;
+	flow->daddr = q.saddr;
+	flow->proto = q.proto;
+	flow->sport = q.dport;
+	flow->dport = q.sport;
+	flow->icmp_type = q.icmp_type;
+	flow->icmp_code = q.icmp_code;
+	flow->flags = q.flags;
+}
+
 /**
  * kipsec_flow_parse() - the SPD tuple of an IP packet
  * @skb: the packet, network header set
  * @flow: filled in
  *
  * Ports and ICMP type/code are read when present in the first fragment;
- * later fragments are KIPSEC_FLOW_F_OPAQUE.
+ * later fragments are KIPSEC_FLOW_F_OPAQUE. An ICMP error gets the
+ * reversed tuple of the packet it quotes (RFC 4301 6.2).
  *
  * Return: 0, or -EINVAL for a packet too short to hold its IP header.
  */
 int kipsec_flow_parse(const struct sk_buff *skb, struct kipsec_flow *flow)
 {
-	unsigned int nhoff = skb_network_offset(skb);
-	u8 buf[4];
 	int off;
 
 	memset(flow, 0, sizeof(*flow));
-	if (ip_hdr(skb)->version == 4) {
-		const struct iphdr *iph;
-		struct iphdr _iph;
-
-		iph = skb_header_pointer(skb, nhoff, sizeof(_iph), &_iph);
-		if (!iph || iph->ihl < 5)
-			return -EINVAL;
-		flow->family = AF_INET;
-		flow->saddr.a4 = iph->saddr;
-		flow->daddr.a4 = iph->daddr;
-		flow->proto = iph->protocol;
-		if (iph->frag_off & htons(IP_OFFSET)) {
-			flow->flags |= KIPSEC_FLOW_F_OPAQUE;
-			return 0;
-		}
-		off = nhoff + iph->ihl * 4;
-	} else {
-		const struct ipv6hdr *ip6h;
-		struct ipv6hdr _ip6h;
-		__be16 frag_off = 0;
-		u8 nexthdr;
-
-		ip6h = skb_header_pointer(skb, nhoff, sizeof(_ip6h), &_ip6h);
-		if (!ip6h)
-			return -EINVAL;
-		flow->family = AF_INET6;
-		flow->saddr.in6 = ip6h->saddr;
-		flow->daddr.in6 = ip6h->daddr;
-		nexthdr = ip6h->nexthdr;
-		off = ipv6_skip_exthdr(skb, nhoff + sizeof(*ip6h), &nexthdr,
-				       &frag_off);
-		flow->proto = nexthdr;
-		if (off < 0 || (frag_off & htons(IP6_OFFSET))) {
-			flow->flags |= KIPSEC_FLOW_F_OPAQUE;
-			return 0;
-		}
+	off = flow_parse_ip(skb, skb_network_offset(skb), flow);
+	if (off == -EINVAL)
+		return off;
+	if (off < 0 || !flow_parse_l4(skb, off, flow)) {
+		flow->flags |= KIPSEC_FLOW_F_OPAQUE;
+		return 0;
 	}
-
-	if (kipsec_proto_has_ports(flow->proto) ||
-	    kipsec_proto_is_icmp(flow->family, flow->proto)) {
-		if (skb_copy_bits(skb, off, buf, sizeof(buf))) {
-			flow->flags |= KIPSEC_FLOW_F_OPAQUE;
-			return 0;
-		}
-		if (kipsec_proto_has_ports(flow->proto)) {
-			flow->sport = get_unaligned_be16(buf);
-			flow->dport = get_unaligned_be16(buf + 2);
-		} else {
-			flow->icmp_type = buf[0];
-			flow->icmp_code = buf[1];
-		}
-	}
+	if (kipsec_proto_is_icmp(flow->family, flow->proto) &&
+	    flow_icmp_error(flow->family, flow->icmp_type))
+		flow_icmp_quote(skb, off, flow);
 	return 0;
 }
 
@@ -178,9 +238,23 @@ out:
 	return dst;
 }
 
+/*
+ * RFC 6437: the outer flow label comes from the inner flow's hash, so
+ * ECMP and RSS keep each inner flow on one path and spread the others.
+ */
+static __be32 out_flowlabel(struct net *net, struct sk_buff *skb)
+{
+	if (READ_ONCE(net->ipv6.sysctl.auto_flowlabels) ==
+	    IP6_AUTO_FLOW_LABEL_OFF)
+		return 0;
+	return (__force __be32)rol32(skb_get_hash(skb), 16) &
+	       IPV6_FLOWLABEL_MASK;
+}
+
 /* Builds the outer header of a tunnel-mode packet; returns its length. */
-static unsigned int out_outer(struct kipsec_sa *sa, struct sk_buff *skb,
-			      struct dst_entry *dst, void *outer)
+static unsigned int out_outer(struct net *net, struct kipsec_sa *sa,
+			      struct sk_buff *skb, struct dst_entry *dst,
+			      void *outer)
 {
 	u8 proto = kipsec_encap_len(sa) ? IPPROTO_UDP : sa->id.proto;
 	u8 df = READ_ONCE(sa->df), dsfield, tos = 0;
@@ -217,7 +291,7 @@ static unsigned int out_outer(struct kipsec_sa *sa, struct sk_buff *skb,
 	}
 	ip6h = outer;
 	memset(ip6h, 0, sizeof(*ip6h));
-	ip6_flow_hdr(ip6h, tos, 0);
+	ip6_flow_hdr(ip6h, tos, out_flowlabel(net, skb));
 	ip6h->nexthdr = proto;
 	ip6h->hop_limit = ip6_dst_hoplimit(dst);
 	ip6h->saddr = sa->saddr.in6;
@@ -225,9 +299,12 @@ static unsigned int out_outer(struct kipsec_sa *sa, struct sk_buff *skb,
 	return sizeof(*ip6h);
 }
 
-/* Encapsulates one (non-GSO) packet; consumes @skb and the SA reference. */
+/*
+ * Encapsulates one (non-GSO) packet; consumes @skb, the SA reference and
+ * @dst (the outer route in tunnel mode, else NULL).
+ */
 static void out_one(struct net *net, struct kipsec_sa *sa,
-		    struct sk_buff *skb)
+		    struct sk_buff *skb, struct dst_entry *dst)
 {
 	struct kipsec_net *kn = kipsec_pernet(net);
 	u8 outer[sizeof(struct ipv6hdr)];
@@ -260,22 +337,16 @@ static void out_one(struct net *net, struct kipsec_sa *sa,
 	}
 	len = skb->len;
 
-	if (sa->mode == KIPSEC_MODE_TUNNEL) {
-		struct dst_entry *dst = out_route(net, sa, skb);
-
-		if (IS_ERR(dst)) {
-			kipsec_drop(kn, sa, skb, KIPSEC_STAT_OUT_NO_ROUTE,
-				    __KIPSEC_SA_STAT_MAX);
-			goto put;
-		}
-		outer_len = out_outer(sa, skb, dst, outer);
+	if (dst) {
+		outer_len = out_outer(net, sa, skb, dst, outer);
 		skb_dst_drop(skb);
 		skb_dst_set(skb, dst);
+		dst = NULL;
 	}
 	/*
-	 * The encapsulated packet may exceed the path MTU: let IP fragment
-	 * it rather than drop it (kipsec does not shrink the inner route's
-	 * MTU yet).
+	 * What still exceeds the path MTU once encapsulated was allowed
+	 * through by out_mtu_ok() (no DF, IPv6 at the minimum MTU) or is
+	 * transport mode: IP fragments the outer packet.
 	 */
 	skb->ignore_df = 1;
 
@@ -297,6 +368,7 @@ static void out_one(struct net *net, struct kipsec_sa *sa,
 	}
 	return;
 put:
+	dst_release(dst);
 	kipsec_sa_put(sa);
 }
 
@@ -352,29 +424,103 @@ out:
 	kipsec_inflight_put(kn);
 }
 
+/* The largest inner packet that fits in @mtu once encapsulated by @sa. */
+static unsigned int out_inner_mtu(const struct kipsec_sa *sa, unsigned int mtu)
+{
+	bool v4 = sa->id.family == AF_INET;
+	unsigned int hdr = (v4 ? sizeof(struct iphdr) : sizeof(struct ipv6hdr)) +
+			   kipsec_encap_len(sa);
+
+	if (mtu <= hdr)
+		return 0;
+	if (sa->id.proto == IPPROTO_AH)
+		return mtu - min(mtu, hdr + kipsec_ah_overhead(sa, v4));
+	return kipsec_esp_mtu(sa, mtu - hdr);
+}
+
+/*
+ * RFC 4301 8.2: a tunnel-mode packet that cannot be sent without
+ * fragmentation (IPv4 with DF, IPv6 above the minimum MTU) is refused
+ * with ICMP "fragmentation needed" / "packet too big" carrying the MTU
+ * left once this SA's overhead is paid, and the inner route learns that
+ * MTU so local TCP and the forwarding path size their packets for it.
+ * Everything else may be fragmented after encapsulation.
+ */
+static bool out_mtu_ok(struct kipsec_sa *sa, struct sk_buff *skb,
+		       struct dst_entry *dst)
+{
+	unsigned int mtu = out_inner_mtu(sa, dst_mtu(dst));
+	bool v4 = ip_hdr(skb)->version == 4;
+
+	if (v4) {
+		if (!(ip_hdr(skb)->frag_off & htons(IP_DF)) || skb->ignore_df)
+			return true;
+		mtu = max_t(unsigned int, mtu, 68);
+	} else {
+		mtu = max_t(unsigned int, mtu, IPV6_MIN_MTU);
+	}
+	if (skb_is_gso(skb) ? skb_gso_validate_network_len(skb, mtu) :
+	    skb->len <= mtu)
+		return true;
+
+	/*
+	 * Not when the inner and the outer destination are one host: the
+	 * outer route would learn the smaller MTU too and shrink again.
+	 */
+	if (skb_dst(skb) &&
+	    !(sa->id.family == AF_INET && v4 &&
+	      ip_hdr(skb)->daddr == sa->id.daddr.a4) &&
+	    !(sa->id.family == AF_INET6 && !v4 &&
+	      ipv6_addr_equal(&ipv6_hdr(skb)->daddr, &sa->id.daddr.in6)))
+		skb_dst_update_pmtu_no_confirm(skb, mtu);
+	if (v4)
+		icmp_ndo_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
+			      htonl(mtu));
+	else
+		icmpv6_ndo_send(skb, ICMPV6_PKT_TOOBIG, 0, mtu);
+	return false;
+}
+
 /* One SPD decision per GSO super-packet, then one ESP packet per segment. */
 static void out_skb(struct net *net, struct kipsec_sa *sa,
 		    struct sk_buff *skb)
 {
+	struct kipsec_net *kn = kipsec_pernet(net);
+	struct dst_entry *dst = NULL;
 	struct sk_buff *segs, *next;
 
+	if (sa->mode == KIPSEC_MODE_TUNNEL) {
+		dst = out_route(net, sa, skb);
+		if (IS_ERR(dst)) {
+			kipsec_drop(kn, sa, skb, KIPSEC_STAT_OUT_NO_ROUTE,
+				    __KIPSEC_SA_STAT_MAX);
+			kipsec_sa_put(sa);
+			return;
+		}
+		if (!out_mtu_ok(sa, skb, dst)) {
+			kipsec_drop(kn, sa, skb, KIPSEC_STAT_OUT_MTU,
+				    KIPSEC_SA_STAT_OUT_MTU);
+			goto put;
+		}
+	}
 	if (!skb_is_gso(skb)) {
-		out_one(net, sa, skb);
+		out_one(net, sa, skb, dst);
 		return;
 	}
 	segs = skb_gso_segment(skb, 0);
 	if (IS_ERR_OR_NULL(segs)) {
-		kipsec_drop(kipsec_pernet(net), sa, skb, KIPSEC_STAT_OUT_GSO_ERROR,
+		kipsec_drop(kn, sa, skb, KIPSEC_STAT_OUT_GSO_ERROR,
 			    __KIPSEC_SA_STAT_MAX);
-		kipsec_sa_put(sa);
-		return;
+		goto put;
 	}
 	consume_skb(skb);
 	skb_list_walk_safe(segs, skb, next) {
 		skb_mark_not_on_list(skb);
 		kipsec_sa_hold(sa);
-		out_one(net, sa, skb);
+		out_one(net, sa, skb, dst ? dst_clone(dst) : NULL);
 	}
+put:
+	dst_release(dst);
 	kipsec_sa_put(sa);
 }
 

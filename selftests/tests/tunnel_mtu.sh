@@ -1,0 +1,175 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Router-grade tunnels (RFC 4301 8, RFC 6040, RFC 4301 6.2): kipsec on both
+# gateways, the link m -- gb has MTU 1400, everything else 1500.
+#
+#   ha --- ga ============ m ============ gb --- hb
+#          kipsec      1500 | 1400       kipsec
+#
+#   1. PMTU, IPv4 and IPv6: a DF packet too big for the SA is refused with
+#      ICMP "fragmentation needed" / "packet too big" carrying the MTU left
+#      after this SA's overhead (AES-GCM: 1446 / 1426 on a 1500 path), the
+#      inner route learns it; m's ICMP about the outer packet lowers ga's
+#      outer path MTU (route exception) and the next inner MTU follows
+#      (1346 / 1326); packets of exactly that size pass.
+#   2. Without DF the outer packet is fragmented and reassembled by gb.
+#   3. TCP across the tunnel from cold caches converges (no black hole).
+#   4. DSCP and ECN are copied to the outer header; CE set on the outer
+#      header by m reaches the inner packet at ga; CE on a Not-ECT inner
+#      packet is dropped and counted (in_ecn_invalid).
+#   5. An ICMP error about inner traffic (TTL exceeded at gb) travels back
+#      through the tunnel (matched on the quoted packet), never in clear.
+
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../net.sh"
+. "$(dirname "$0")/../algs.sh"
+
+GCM="aead 'rfc4106(gcm(aes))' $K20 128"
+TCP_BYTES=262144
+[ "${KIPSEC_STRESS:-0}" = 1 ] && TCP_BYTES=4194304
+
+kipsec_load || { t_fail "load kipsec"; t_done; }
+topo_gateways
+ip -n m link set dev m1 mtu 1400
+ip -n gb link set dev gb0 mtu 1400
+
+# gw NS LOCAL REMOTE LOCAL_LAN REMOTE_LAN SPI_OUT SPI_IN
+gw() {
+	local ns=$1 lo=$2 ro=$3 ll=$4 rl=$5 so=$6 si=$7
+	eval "n $ns \"\$KIPSEC\" sa add src $lo dst $ro proto esp spi $so mode tunnel replay-window 64 $GCM" &&
+	eval "n $ns \"\$KIPSEC\" sa add src $ro dst $lo proto esp spi $si mode tunnel replay-window 64 $GCM" &&
+	n "$ns" "$KIPSEC" policy add dir out src "$ll" dst "$rl" action protect \
+		tmpl proto esp mode tunnel src "$lo" dst "$ro" &&
+	n "$ns" "$KIPSEC" policy add dir fwd src "$rl" dst "$ll" action protect \
+		tmpl proto esp mode tunnel src "$ro" dst "$lo"
+}
+setup() {
+	gw ga $A4 $B4 10.1.0.0/24 10.2.0.0/24 0x1004 0x2004 &&
+	gw ga $A6 $B6 fd11::/64 fd12::/64 0x1006 0x2006 &&
+	gw gb $B4 $A4 10.2.0.0/24 10.1.0.0/24 0x2004 0x1004 &&
+	gw gb $B6 $A6 fd12::/64 fd11::/64 0x2006 0x1006
+}
+t_check "setup: kipsec tunnels ga <-> gb, IPv4 and IPv6" setup
+
+# sa_stat NS SPI DST NAME: one counter of a kipsec SA
+sa_stat() {
+	n "$1" "$KIPSEC" -j -s sa get dst "$3" proto esp spi "$2" |
+		sed -n "s/.*\"$4\": *\([0-9][0-9]*\).*/\1/p"
+}
+
+# --- 1. path MTU -------------------------------------------------------------
+
+pmtu_case() { # FAM HB OB SPI PINGSIZE_1500 MTU1 SIZE1 MTU2 SIZE2 TOOBIG_TEXT
+	local fam=$1 hb=$2 ob=$3 spi=$4 big=$5 mtu1=$6 size1=$7 mtu2=$8 size2=$9
+	local text=${10} out icmp0 mtu0
+
+	mtu0=$(sa_stat ga "$spi" "$ob" out_mtu)
+	icmp0=$(kipsec_stat ga icmp_pmtu)
+	out=$(n ha ping "-$fam" -c1 -W3 -M do -s "$big" "$hb" 2>&1)
+	t_check "IPv$fam: a 1500-byte DF packet gets '$text$mtu1' from ga" \
+		grep -q "$text$mtu1" <<<"$out"
+	t_eq "IPv$fam: the SA counted it in out_mtu" \
+		"$(sa_stat ga "$spi" "$ob" out_mtu)" $((mtu0 + 1))
+	t_check "IPv$fam: ga's route to $hb learnt mtu $mtu1" \
+		bash -c "ip -n ga -$fam route get $hb | grep -q 'mtu $mtu1'"
+	t_check "IPv$fam: ha's route to $hb learnt mtu $mtu1" \
+		bash -c "ip -n ha -$fam route get $hb | grep -q 'mtu $mtu1'"
+
+	# A packet of exactly mtu1 fills a 1500-byte outer packet, which m
+	# cannot forward onto its 1400-byte link: m tells ga.
+	n ha ping "-$fam" -c1 -W3 -M do -s "$size1" "$hb" >/dev/null 2>&1
+	t_eq "IPv$fam: m's ICMP about the outer packet counted in icmp_pmtu" \
+		"$(kipsec_stat ga icmp_pmtu)" $((icmp0 + 1))
+	t_check "IPv$fam: ga's outer route to $ob learnt mtu 1400" \
+		bash -c "ip -n ga -$fam route get $ob | grep -q 'mtu 1400'"
+	out=$(n ha ping "-$fam" -c1 -W3 -M do -s "$size1" "$hb" 2>&1)
+	t_check "IPv$fam: the next $size1-byte ping gets '$text$mtu2' from ga" \
+		grep -q "$text$mtu2" <<<"$out"
+	n ha ping "-$fam" -c3 -i0.3 -W3 -M do -s "$size2" "$hb" >/tmp/mtu.ping 2>&1
+	t_eq "IPv$fam: pings of exactly mtu $mtu2 cross the tunnel" \
+		"$(ping_received /tmp/mtu.ping)" 3
+	[ "$(ping_received /tmp/mtu.ping)" = 3 ] || _t_show </tmp/mtu.ping
+}
+
+pmtu_case 4 10.2.0.2 $B4 0x1004 1472 1446 1418 1346 1318 "mtu = "
+pmtu_case 6 fd12::2 $B6 0x1006 1452 1426 1378 1326 1278 "mtu="
+
+# --- 2. fragmentation without DF --------------------------------------------
+
+capture_start frag m m0
+n ha ping -4 -c2 -i0.3 -W3 -M dont -s 1472 -p "$MARKER_HEX" 10.2.0.2 >/tmp/frag.ping 2>&1
+capture_stop
+t_eq "IPv4 without DF: 1500-byte pings (above the tunnel MTU) are answered" \
+	"$(ping_received /tmp/frag.ping)" 2
+t_check "IPv4 without DF: ga's outer packets are fragments on the wire" \
+	test "$(pcap_count frag 'src 10.0.1.1 and ip[6:2] & 0x3fff != 0')" -ge 4
+t_check_fail "IPv4 without DF: no cleartext on the wire" pcap_has_text frag "$MARKER_PING"
+
+# --- 3. TCP from cold caches ---------------------------------------------------
+
+for ns in ha ga m gb hb; do
+	ip -n $ns route flush cache; ip -n $ns -6 route flush cache
+done
+capture_start tcp m m0
+t_check "IPv4 TCP ($TCP_BYTES bytes) ha -> hb converges from cold caches" \
+	tcp_transfer ha hb 10.2.0.2 $TCP_BYTES
+t_check "IPv6 TCP ($TCP_BYTES bytes) ha -> hb converges from cold caches" \
+	tcp_transfer ha hb fd12::2 $TCP_BYTES 5002
+capture_stop
+t_check_fail "TCP: no cleartext on the wire" pcap_has_text tcp "$MARKER"
+
+# --- 4. DSCP and ECN -------------------------------------------------------------
+
+capture_start ds m m0
+n ha ping -4 -c2 -i0.3 -W3 -Q 0xba 10.2.0.2 >/dev/null 2>&1
+n ha ping -6 -c2 -i0.3 -W3 -Q 0xba fd12::2 >/dev/null 2>&1
+capture_stop
+t_eq "DSCP EF + ECT(0) copied to the outer IPv4 header" \
+	"$(pcap_count ds 'src 10.0.1.1 and esp and ip[1] = 0xba')" 2
+t_eq "DSCP EF + ECT(0) copied to the outer IPv6 header" \
+	"$(pcap_count ds 'src fd01::1 and esp and (ip6[0:2] & 0x0ff0) = 0x0ba0')" 2
+
+# m marks congestion on every ESP packet towards ga.
+n m nft -f - <<-EOF
+	table inet ce {
+		chain set_ce {
+			type filter hook forward priority 0;
+			ip daddr $A4 meta l4proto esp ip ecn set ce
+			ip6 daddr $A6 meta l4proto esp ip6 ecn set ce
+		}
+	}
+EOF
+capture_start ce ha ha0
+n hb ping -4 -c3 -i0.3 -W3 -Q 0x02 10.1.0.2 >/dev/null 2>&1
+n hb ping -6 -c3 -i0.3 -W3 -Q 0x02 fd11::2 >/dev/null 2>&1
+capture_stop
+t_eq "ECN: outer CE on an ECT(0) IPv4 packet marks it CE at ha" \
+	"$(pcap_count ce 'icmp[0] = 8 and ip[1] & 3 = 3')" 3
+t_eq "ECN: outer CE on an ECT(0) IPv6 packet marks it CE at ha" \
+	"$(pcap_count ce 'icmp6 and ip6[40] = 128 and (ip6[1] & 0x30) = 0x30')" 3
+e0=$(kipsec_stat ga in_ecn_invalid)
+s0=$(sa_stat ga 0x2004 $A4 in_ecn_invalid)
+n hb ping -4 -c3 -i0.3 -W1 10.1.0.2 >/tmp/ce.ping 2>&1
+t_eq "ECN: Not-ECT inner with outer CE is dropped (RFC 6040)" \
+	"$(ping_received /tmp/ce.ping)" 0
+t_eq "ECN: ... and counted in in_ecn_invalid" \
+	"$(kipsec_stat ga in_ecn_invalid)" $((e0 + 3))
+t_eq "ECN: ... and in the SA's in_ecn_invalid" \
+	"$(sa_stat ga 0x2004 $A4 in_ecn_invalid)" $((s0 + 3))
+n m nft flush ruleset
+
+# --- 5. ICMP errors about inner traffic ----------------------------------------
+
+m0=$(kipsec_stat ga in_policy_mismatch)
+capture_start icmp m m1
+out=$(n ha ping -4 -c1 -W3 -t 2 10.2.0.2 2>&1)
+capture_stop
+t_check "TTL exceeded at gb reaches ha through the tunnel" \
+	grep -q "Time to live exceeded" <<<"$out"
+t_eq "... never in clear on the wire" "$(pcap_count icmp 'icmp')" 0
+t_eq "... and ga accepted it (in_policy_mismatch unchanged)" \
+	"$(kipsec_stat ga in_policy_mismatch)" "$m0"
+
+netns_cleanup
+t_done
