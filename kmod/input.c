@@ -510,6 +510,13 @@ static unsigned int in_cleartext(struct kipsec_net *kn, struct sk_buff *skb,
 	unsigned int i, verdict = NF_ACCEPT;
 	u8 action;
 
+	/*
+	 * Loopback traffic never crossed a wire: e.g. the ICMP "too big"
+	 * kipsec sends a local source, which quotes a protected flow (the
+	 * native stack skips lo likewise: its disable_policy is set).
+	 */
+	if (skb->dev && (skb->dev->flags & IFF_LOOPBACK))
+		return NF_ACCEPT;
 	if (kipsec_flow_parse(skb, &flow))
 		return NF_ACCEPT;
 	if (flow.proto == IPPROTO_ESP || flow.proto == IPPROTO_AH)
