@@ -24,6 +24,7 @@
 #include <net/ipv6.h>
 
 #include "compat.h"
+#include "encap.h"
 #include "esp.h"
 #include "sa.h"
 
@@ -154,8 +155,10 @@ int kipsec_xfrm_split(const struct kipsec_sa *sa, struct sk_buff *skb,
  *
  * Transport mode inserts ESP after the IP header (IPv6: after hop-by-hop,
  * routing and the destination options before routing); tunnel mode puts
- * the whole packet inside. kipsec_output_done() is then called once,
- * synchronously or from the crypto completion.
+ * the whole packet inside. An ESP-in-UDP SA puts a UDP header in front of
+ * ESP; kipsec_cb(skb)->esp_off is then its offset from the network header.
+ * kipsec_output_done() is then called once, synchronously or from the
+ * crypto completion.
  *
  * Return: 0 if the packet was handed on (even to a failing completion),
  * or a negative errno: the caller still owns @skb.
@@ -168,6 +171,7 @@ int kipsec_esp_output(struct sk_buff *skb, u64 seq, const void *outer,
 	struct kipsec_sa_crypto *c = &sa->crypto;
 	unsigned int hlen, plen, clen, padlen, tailen, adlen, i;
 	bool esn = sa->flags & KIPSEC_SA_F_ESN;
+	unsigned int ulen = kipsec_encap_len(sa);
 	unsigned int ivlen = c->iv_bytes;
 	struct aead_request *req;
 	struct ip_esp_hdr *esph;
@@ -189,7 +193,8 @@ int kipsec_esp_output(struct sk_buff *skb, u64 seq, const void *outer,
 	nfrags = skb_cow_data(skb, tailen, &trailer);
 	if (nfrags < 0)
 		return nfrags;
-	err = skb_cow_head(skb, outer_len + ESP_HLEN + ivlen + LL_MAX_HEADER);
+	err = skb_cow_head(skb, outer_len + ulen + ESP_HLEN + ivlen +
+			   LL_MAX_HEADER);
 	if (err)
 		return err;
 	tmp = esp_alloc_tmp(c->aead, nfrags + 1);
@@ -202,15 +207,18 @@ int kipsec_esp_output(struct sk_buff *skb, u64 seq, const void *outer,
 	tail[padlen] = padlen;
 	tail[padlen + 1] = nexthdr;
 
-	skb_push(skb, ESP_HLEN + ivlen);
+	skb_push(skb, ulen + ESP_HLEN + ivlen);
 	if (hlen)
-		memmove(skb->data, skb->data + ESP_HLEN + ivlen, hlen);
+		memmove(skb->data, skb->data + ulen + ESP_HLEN + ivlen, hlen);
 	skb_reset_network_header(skb);
 	if (hlen && prevoff < 0)
-		ip_hdr(skb)->protocol = IPPROTO_ESP;
+		ip_hdr(skb)->protocol = ulen ? IPPROTO_UDP : IPPROTO_ESP;
 	else if (hlen)
-		skb->data[prevoff] = IPPROTO_ESP;
-	esph = (struct ip_esp_hdr *)(skb->data + hlen);
+		skb->data[prevoff] = ulen ? IPPROTO_UDP : IPPROTO_ESP;
+	if (ulen)
+		kipsec_encap_push(sa, (struct udphdr *)(skb->data + hlen),
+				  skb->len - hlen);
+	esph = (struct ip_esp_hdr *)(skb->data + hlen + ulen);
 	esph->spi = sa->id.spi;
 	esph->seq_no = htonl(lower_32_bits(seq));
 
@@ -233,7 +241,7 @@ int kipsec_esp_output(struct sk_buff *skb, u64 seq, const void *outer,
 	sg = esp_tmp_sg(req);
 	sg_init_table(sg, nfrags + 1);
 	sg_set_buf(sg, tmp, adlen);
-	err = skb_to_sgvec(skb, sg + 1, hlen + ESP_HLEN,
+	err = skb_to_sgvec(skb, sg + 1, hlen + ulen + ESP_HLEN,
 			   ivlen + clen + c->icv_bytes);
 	if (unlikely(err < 0)) {
 		kfree(tmp);
@@ -244,6 +252,7 @@ int kipsec_esp_output(struct sk_buff *skb, u64 seq, const void *outer,
 		memcpy(skb_push(skb, outer_len), outer, outer_len);
 		skb_reset_network_header(skb);
 	}
+	cb->esp_off = outer_len + hlen;
 
 	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG,
 				  esp_output_cb, skb);

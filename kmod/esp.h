@@ -26,7 +26,8 @@ struct net_device;
  * @outer_spi: inbound bundle: SPI of the SA removed before this one (same
  *	destination), 0 if none
  * @esp_off: inbound: offset of the ESP or AH header from the network
- *	header; outbound AH: bytes of IP header before AH
+ *	header; outbound AH: bytes of IP header before AH; outbound ESP in
+ *	UDP: offset of the UDP header
  * @nh_off: inbound transport mode: offset of the byte that says ESP
  * @family: inbound: family of the outer header
  * @outer_ds: inbound: DS field of the outer header (RFC 6040)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Inbound: the LOCAL_IN hook takes ESP addressed to this host, checks the
+ * Inbound: the LOCAL_IN hook takes ESP addressed to this host (also ESP in
+ * UDP to a port of an ESP-in-UDP SA, see encap.c), checks the
  * replay window, decrypts, runs the RFC 4301 5.2 checks and re-injects the
  * inner packet on kipsec0. The same hook (and a FORWARD hook) drops
  * cleartext that a PROTECT policy says must arrive protected.
@@ -24,6 +25,7 @@
 #include "compat.h"
 #include "datapath.h"
 #include "device.h"
+#include "encap.h"
 #include "esp.h"
 #include "netns.h"
 
@@ -154,6 +156,7 @@ static bool in_ecn_decap(struct sk_buff *skb, u8 outer)
 
 static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 			   unsigned int off, u16 nh_off, u16 family, u8 proto,
+			   const struct udphdr *uh,
 			   const struct kipsec_sa *outer);
 static int in_find_esp6(struct sk_buff *skb, u16 *nh_off, u8 *proto);
 
@@ -198,7 +201,7 @@ static void in_bundle(struct kipsec_net *kn, struct kipsec_sa *sa,
 		return;
 	}
 	/* in_esp() counted its drops; NF_ACCEPT means no SA at all. */
-	verdict = in_esp(kn, skb, off, nh_off, cb->family, proto, sa);
+	verdict = in_esp(kn, skb, off, nh_off, cb->family, proto, NULL, sa);
 	if (verdict == NF_STOLEN)
 		return;
 	if (verdict == NF_ACCEPT)
@@ -314,6 +317,8 @@ void kipsec_input_done(struct sk_buff *skb, int err)
 	nf_reset_ct(skb);
 	skb_dst_drop(skb);
 	skb->ip_summed = CHECKSUM_NONE;
+	if (kipsec_encap_len(sa) && sa->mode == KIPSEC_MODE_TRANSPORT)
+		kipsec_encap_csum_fixup(sa, skb);
 	kipsec_dev_rx(dev, skb);
 out:
 	dev_put(dev);
@@ -321,14 +326,15 @@ out:
 	kipsec_inflight_put(kn);
 }
 
-/* Offset of ESP or AH in an IPv6 packet, and of the byte that names it. */
+/* Offset of ESP, AH or UDP in an IPv6 packet, and of the byte naming it. */
 static int in_find_esp6(struct sk_buff *skb, u16 *nh_off, u8 *proto)
 {
 	unsigned int off = sizeof(struct ipv6hdr);
 	unsigned int nhoff = offsetof(struct ipv6hdr, nexthdr);
 	u8 nexthdr = ipv6_hdr(skb)->nexthdr;
 
-	while (nexthdr != IPPROTO_ESP && nexthdr != IPPROTO_AH) {
+	while (nexthdr != IPPROTO_ESP && nexthdr != IPPROTO_AH &&
+	       nexthdr != IPPROTO_UDP) {
 		struct ipv6_opt_hdr _hdr;
 		const struct ipv6_opt_hdr *hdr;
 
@@ -347,14 +353,20 @@ static int in_find_esp6(struct sk_buff *skb, u16 *nh_off, u8 *proto)
 	return off;
 }
 
+static unsigned int in_cleartext(struct kipsec_net *kn, struct sk_buff *skb,
+				 u8 dir);
+
 /*
- * ESP or AH at @off: SA lookup, replay pre-check, crypto. @outer is the
- * SA whose transport-mode header was just removed (bundles), or NULL.
+ * ESP or AH at @off; or, with @uh, ESP in UDP whose UDP header (copied to
+ * @uh) is at @off. @outer is the SA whose transport-mode header was just
+ * removed (bundles), or NULL.
  */
 static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 			   unsigned int off, u16 nh_off, u16 family, u8 proto,
+			   const struct udphdr *uh,
 			   const struct kipsec_sa *outer)
 {
+	unsigned int ulen = uh ? sizeof(*uh) : 0;
 	union kipsec_addr daddr = {};
 	struct kipsec_skb_cb *cb;
 	struct ip_esp_hdr *esph;
@@ -366,11 +378,11 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 	/* AH: next header, length, reserved, then SPI and sequence number. */
 	if (proto == IPPROTO_AH)
 		off += 4;
-	if (!pskb_may_pull(skb, off + sizeof(*esph))) {
+	if (!pskb_may_pull(skb, off + ulen + sizeof(*esph))) {
 		kipsec_stats_inc(kn->stats, KIPSEC_STAT_IN_TRUNCATED);
 		return NF_DROP;
 	}
-	esph = (struct ip_esp_hdr *)(skb->data + off);
+	esph = (struct ip_esp_hdr *)(skb->data + off + ulen);
 	spi = esph->spi;
 	seq_no = esph->seq_no;
 	if (proto == IPPROTO_AH)
@@ -385,7 +397,10 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 	if (sa && !refcount_inc_not_zero(&sa->refcnt))
 		sa = NULL;
 	rcu_read_unlock();
-	if (!sa) {
+	if (!sa && uh) {
+		/* Not one of kipsec's SPIs: the UDP socket's, if any. */
+		return in_cleartext(kn, skb, KIPSEC_DIR_IN);
+	} else if (!sa) {
 		/*
 		 * A namespace without any kipsec SA leaves ESP to the native
 		 * stack (which may share the kernel); otherwise unknown SPIs
@@ -401,6 +416,17 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 		kipsec_sa_put(sa);
 		return NF_DROP;
 	}
+	/*
+	 * ESP in UDP only for an ESP-in-UDP SA, on its port, and plain ESP
+	 * only for the others. A changed source port (NAT mapping) is
+	 * accepted, as the native stack does.
+	 */
+	if (!!uh != !!kipsec_encap_len(sa) ||
+	    (uh && ntohs(uh->dest) != sa->encap.dport)) {
+		kipsec_stats_inc(kn->stats, KIPSEC_STAT_IN_BAD_ENCAP);
+		kipsec_sa_put(sa);
+		return NF_DROP;
+	}
 
 	spin_lock_bh(&sa->lock);
 	err = kipsec_replay_check(sa->replay, seq_no, &seq);
@@ -410,6 +436,16 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 			    KIPSEC_SA_STAT_IN_REPLAY);
 		kipsec_sa_put(sa);
 		return NF_STOLEN;
+	}
+
+	if (uh) {
+		err = kipsec_encap_strip(skb, off, nh_off, family);
+		if (err) {
+			kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_NOMEM,
+				    __KIPSEC_SA_STAT_MAX);
+			kipsec_sa_put(sa);
+			return NF_STOLEN;
+		}
 	}
 
 	cb = kipsec_cb(skb);
@@ -447,26 +483,50 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 /*
  * An ICMP error quoting one of kipsec's outer packets: the SA is found by
  * the quoted SPI, destination and protocol, and must have sent it (the
- * quoted source is its source). Returns true if it is one of ours.
+ * quoted source is its source). ESP in UDP is matched by its local port
+ * alone when the quote stops at the UDP header (RFC 792 promises only 8
+ * bytes after the IP header). Returns true if the packet was kipsec's.
  */
 static bool in_icmp_ours(struct kipsec_net *kn, const void *qdaddr,
 			 const void *qsaddr, u16 family, u8 proto,
-			 const void *qpayload)
+			 const u8 *l4, unsigned int l4len)
 {
-	const __be32 *spi = qpayload;
 	union kipsec_addr daddr = {};
 	struct kipsec_sa *sa;
 	bool ours = false;
+	__be32 spi;
 
-	if (proto == IPPROTO_AH)
-		spi++;		/* next header, length, reserved */
-	memcpy(&daddr, qdaddr, family == AF_INET ? 4 : 16);
 	rcu_read_lock();
-	sa = kipsec_sa_lookup_rcu(&kn->sad, *spi, &daddr, family, proto);
+	if (proto == IPPROTO_UDP) {
+		const struct udphdr *uh = (const struct udphdr *)l4;
+
+		if (!kipsec_encap_port_rcu(&kn->sad, ntohs(uh->source)))
+			goto out;
+		if (l4len < sizeof(*uh) + sizeof(spi)) {
+			ours = true;
+			goto out;
+		}
+		l4 += sizeof(*uh);
+		l4len -= sizeof(*uh);
+		proto = IPPROTO_ESP;
+	}
+	if (proto == IPPROTO_AH)
+		l4 += 4;	/* next header, length, reserved */
+	memcpy(&spi, l4, sizeof(spi));
+	memcpy(&daddr, qdaddr, family == AF_INET ? 4 : 16);
+	sa = kipsec_sa_lookup_rcu(&kn->sad, spi, &daddr, family, proto);
 	if (sa)
 		ours = !memcmp(&sa->saddr, qsaddr, family == AF_INET ? 4 : 16);
+out:
 	rcu_read_unlock();
 	return ours;
+}
+
+/* The quoted outer protocols kipsec sends. */
+static bool in_icmp_proto(u8 proto)
+{
+	return proto == IPPROTO_ESP || proto == IPPROTO_AH ||
+	       proto == IPPROTO_UDP;
 }
 
 /*
@@ -480,6 +540,7 @@ static void in_icmp4(struct kipsec_net *kn, struct net *net,
 {
 	unsigned int off = ip_hdrlen(skb), qoff = off + sizeof(struct icmphdr);
 	const struct icmphdr *icmph;
+	unsigned int l4off, l4len;
 	const struct iphdr *qiph;
 
 	if (!pskb_may_pull(skb, qoff + sizeof(*qiph)))
@@ -490,14 +551,17 @@ static void in_icmp4(struct kipsec_net *kn, struct net *net,
 	    icmph->type != ICMP_PARAMETERPROB)
 		return;
 	qiph = (const struct iphdr *)(skb->data + qoff);
+	l4off = qoff + qiph->ihl * 4;
 	if (qiph->version != 4 || qiph->ihl < 5 ||
-	    (qiph->protocol != IPPROTO_ESP && qiph->protocol != IPPROTO_AH) ||
-	    !pskb_may_pull(skb, qoff + qiph->ihl * 4 + 8))
+	    !in_icmp_proto(qiph->protocol) || skb->len < l4off + 8)
+		return;
+	l4len = min(skb->len - l4off, 12U);
+	if (!pskb_may_pull(skb, l4off + l4len))
 		return;
 	icmph = (const struct icmphdr *)(skb->data + off);
 	qiph = (const struct iphdr *)(skb->data + qoff);
 	if (!in_icmp_ours(kn, &qiph->daddr, &qiph->saddr, AF_INET,
-			  qiph->protocol, skb->data + qoff + qiph->ihl * 4))
+			  qiph->protocol, skb->data + l4off, l4len))
 		return;
 	if (icmph->type != ICMP_DEST_UNREACH ||
 	    icmph->code != ICMP_FRAG_NEEDED) {
@@ -517,20 +581,23 @@ static void in_icmp6(struct kipsec_net *kn, struct net *net,
 		     struct sk_buff *skb)
 {
 	unsigned int qoff = sizeof(struct ipv6hdr) + sizeof(struct icmp6hdr);
+	unsigned int l4off = qoff + sizeof(struct ipv6hdr), l4len;
 	const struct icmp6hdr *icmp6h;
 	const struct ipv6hdr *qip6h;
 	__be32 mtu;
 
-	if (!pskb_may_pull(skb, qoff + sizeof(*qip6h) + 8))
+	if (skb->len < l4off + 8)
+		return;
+	l4len = min(skb->len - l4off, 12U);
+	if (!pskb_may_pull(skb, l4off + l4len))
 		return;
 	icmp6h = (const struct icmp6hdr *)(skb->data + sizeof(struct ipv6hdr));
 	if (icmp6h->icmp6_type >= 128)	/* informational */
 		return;
 	qip6h = (const struct ipv6hdr *)(skb->data + qoff);
-	if (qip6h->version != 6 ||
-	    (qip6h->nexthdr != IPPROTO_ESP && qip6h->nexthdr != IPPROTO_AH) ||
+	if (qip6h->version != 6 || !in_icmp_proto(qip6h->nexthdr) ||
 	    !in_icmp_ours(kn, &qip6h->daddr, &qip6h->saddr, AF_INET6,
-			  qip6h->nexthdr, qip6h + 1))
+			  qip6h->nexthdr, skb->data + l4off, l4len))
 		return;
 	if (icmp6h->icmp6_type != ICMPV6_PKT_TOOBIG) {
 		kipsec_stats_inc(kn->stats, KIPSEC_STAT_ICMP_OTHER);
@@ -543,6 +610,24 @@ static void in_icmp6(struct kipsec_net *kn, struct net *net,
 	kipsec_stats_inc(kn->stats, KIPSEC_STAT_ICMP_PMTU);
 }
 
+/* UDP to a local address: ESP in UDP is kipsec's, the rest is UDP's. */
+static unsigned int in_udp(struct kipsec_net *kn, struct sk_buff *skb,
+			   unsigned int off, u16 nh_off, u16 family)
+{
+	struct udphdr uh;
+
+	switch (kipsec_encap_classify(&kn->sad, skb, off, family, &uh)) {
+	case KIPSEC_ENCAP_RX_ESP:
+		return in_esp(kn, skb, off, nh_off, family, IPPROTO_ESP, &uh,
+			      NULL);
+	case KIPSEC_ENCAP_RX_BAD:
+		kipsec_stats_inc(kn->stats, KIPSEC_STAT_IN_BAD_ENCAP);
+		return NF_DROP;
+	default:
+		return in_cleartext(kn, skb, KIPSEC_DIR_IN);
+	}
+}
+
 /* Cleartext that a PROTECT policy wants protected, or a DISCARD policy. */
 static unsigned int in_cleartext(struct kipsec_net *kn, struct sk_buff *skb,
 				 u8 dir)
@@ -552,6 +637,13 @@ static unsigned int in_cleartext(struct kipsec_net *kn, struct sk_buff *skb,
 	unsigned int i, verdict = NF_ACCEPT;
 	u8 action;
 
+	/*
+	 * Loopback traffic never crossed a wire: e.g. the ICMP "too big"
+	 * kipsec sends a local source, which quotes a protected flow (the
+	 * native stack skips lo likewise: its disable_policy is set).
+	 */
+	if (skb->dev && (skb->dev->flags & IFF_LOOPBACK))
+		return NF_ACCEPT;
 	if (kipsec_flow_parse(skb, &flow))
 		return NF_ACCEPT;
 	if (flow.proto == IPPROTO_ESP || flow.proto == IPPROTO_AH)
@@ -587,7 +679,8 @@ static unsigned int in_cleartext(struct kipsec_net *kn, struct sk_buff *skb,
  *
  * Packets received on kipsec0 were decrypted and checked already.
  *
- * Return: NF_STOLEN for ESP (consumed), NF_DROP or NF_ACCEPT.
+ * Return: NF_STOLEN for ESP and ESP in UDP (consumed), NF_DROP or
+ * NF_ACCEPT.
  */
 unsigned int kipsec_in_hook(void *priv, struct sk_buff *skb,
 			    const struct nf_hook_state *state)
@@ -606,20 +699,25 @@ unsigned int kipsec_in_hook(void *priv, struct sk_buff *skb,
 	if (state->pf == NFPROTO_IPV4) {
 		const struct iphdr *iph = ip_hdr(skb);
 
-		if ((iph->protocol == IPPROTO_ESP ||
-		     iph->protocol == IPPROTO_AH) &&
-		    !(iph->frag_off & htons(IP_MF | IP_OFFSET)))
+		if (iph->frag_off & htons(IP_MF | IP_OFFSET))
+			return in_cleartext(kn, skb, KIPSEC_DIR_IN);
+		if (iph->protocol == IPPROTO_ESP || iph->protocol == IPPROTO_AH)
 			return in_esp(kn, skb, ip_hdrlen(skb),
 				      offsetof(struct iphdr, protocol),
-				      AF_INET, iph->protocol, NULL);
-		if (iph->protocol == IPPROTO_ICMP &&
-		    !(iph->frag_off & htons(IP_MF | IP_OFFSET)))
+				      AF_INET, iph->protocol, NULL, NULL);
+		if (iph->protocol == IPPROTO_UDP &&
+		    READ_ONCE(kn->sad.encap_count))
+			return in_udp(kn, skb, ip_hdrlen(skb),
+				      offsetof(struct iphdr, protocol), AF_INET);
+		if (iph->protocol == IPPROTO_ICMP)
 			in_icmp4(kn, state->net, skb);
 	} else {
 		off = in_find_esp6(skb, &nh_off, &proto);
-		if (off > 0)
+		if (off > 0 && proto != IPPROTO_UDP)
 			return in_esp(kn, skb, off, nh_off, AF_INET6, proto,
-				      NULL);
+				      NULL, NULL);
+		if (off > 0 && READ_ONCE(kn->sad.encap_count))
+			return in_udp(kn, skb, off, nh_off, AF_INET6);
 		if (ipv6_hdr(skb)->nexthdr == IPPROTO_ICMPV6)
 			in_icmp6(kn, state->net, skb);
 	}

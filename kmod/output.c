@@ -24,6 +24,7 @@
 #include "ah.h"
 #include "compat.h"
 #include "datapath.h"
+#include "encap.h"
 #include "esp.h"
 #include "netlink.h"
 #include "netns.h"
@@ -195,7 +196,8 @@ static struct dst_entry *out_route(struct net *net, struct kipsec_sa *sa,
 		struct flowi4 fl4 = {
 			.daddr = sa->id.daddr.a4,
 			.saddr = sa->saddr.a4,
-			.flowi4_proto = sa->id.proto,
+			.flowi4_proto = kipsec_encap_len(sa) ? IPPROTO_UDP :
+							       sa->id.proto,
 			.flowi4_mark = skb->mark,
 		};
 		struct rtable *rt;
@@ -217,7 +219,8 @@ static struct dst_entry *out_route(struct net *net, struct kipsec_sa *sa,
 		struct flowi6 fl6 = {
 			.daddr = sa->id.daddr.in6,
 			.saddr = sa->saddr.in6,
-			.flowi6_proto = sa->id.proto,
+			.flowi6_proto = kipsec_encap_len(sa) ? IPPROTO_UDP :
+							       sa->id.proto,
 			.flowi6_mark = skb->mark,
 		};
 		struct in6_addr saddr;
@@ -253,6 +256,7 @@ static unsigned int out_outer(struct net *net, struct kipsec_sa *sa,
 			      struct sk_buff *skb, struct dst_entry *dst,
 			      void *outer)
 {
+	u8 proto = kipsec_encap_len(sa) ? IPPROTO_UDP : sa->id.proto;
 	u8 df = READ_ONCE(sa->df), dsfield, tos = 0;
 	struct ipv6hdr *ip6h;
 	bool inner_df;
@@ -280,7 +284,7 @@ static unsigned int out_outer(struct net *net, struct kipsec_sa *sa,
 		if (df == KIPSEC_DF_SET || (df == KIPSEC_DF_COPY && inner_df))
 			iph->frag_off = htons(IP_DF);
 		iph->ttl = ip4_dst_hoplimit(dst);
-		iph->protocol = sa->id.proto;
+		iph->protocol = proto;
 		iph->saddr = sa->saddr.a4;
 		iph->daddr = sa->id.daddr.a4;
 		return sizeof(*iph);
@@ -288,7 +292,7 @@ static unsigned int out_outer(struct net *net, struct kipsec_sa *sa,
 	ip6h = outer;
 	memset(ip6h, 0, sizeof(*ip6h));
 	ip6_flow_hdr(ip6h, tos, out_flowlabel(net, skb));
-	ip6h->nexthdr = sa->id.proto;
+	ip6h->nexthdr = proto;
 	ip6h->hop_limit = ip6_dst_hoplimit(dst);
 	ip6h->saddr = sa->saddr.in6;
 	ip6h->daddr = sa->id.daddr.in6;
@@ -390,6 +394,7 @@ void kipsec_output_done(struct sk_buff *skb, int err)
 	struct kipsec_sa *next = cb->next;
 	struct net *net = cb->net;
 	struct kipsec_net *kn = kipsec_pernet(net);
+	unsigned int uoff = cb->esp_off;
 	unsigned int len = cb->len;
 	bool tunnel;
 
@@ -426,6 +431,8 @@ void kipsec_output_done(struct sk_buff *skb, int err)
 			ip_select_ident(net, skb, NULL);
 		ip_local_out(net, skb->sk, skb);
 	} else {
+		if (kipsec_encap_len(sa))
+			kipsec_encap_csum6(skb, uoff);
 		memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
 		IP6CB(skb)->flags |= IP6SKB_XFRM_TRANSFORMED;
 		skb->protocol = htons(ETH_P_IPV6);
@@ -444,8 +451,9 @@ out:
 static unsigned int out_fit(const struct kipsec_sa *sa, unsigned int mtu)
 {
 	bool v4 = sa->id.family == AF_INET;
-	unsigned int hdr = v4 ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
-	unsigned int keep = sa->mode == KIPSEC_MODE_TUNNEL ? 0 : hdr;
+	unsigned int ip = v4 ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+	unsigned int keep = sa->mode == KIPSEC_MODE_TUNNEL ? 0 : ip;
+	unsigned int hdr = ip + kipsec_encap_len(sa);
 
 	if (mtu <= hdr)
 		return 0;
@@ -623,11 +631,13 @@ unsigned int kipsec_out_hook(void *priv, struct sk_buff *skb,
 	}
 	/*
 	 * Bundles (RFC 4301 4.3): two SAs, the first template innermost,
-	 * the outer one in transport mode (e.g. ESP inside AH). Longer
-	 * chains are refused, fail closed.
+	 * the outer one in transport mode (e.g. ESP inside AH), without
+	 * UDP encapsulation. Anything else is refused, fail closed.
 	 */
 	if (res.nsa > 2 ||
-	    (res.nsa == 2 && res.sa[1]->mode != KIPSEC_MODE_TRANSPORT)) {
+	    (res.nsa == 2 && (res.sa[1]->mode != KIPSEC_MODE_TRANSPORT ||
+			      kipsec_encap_len(res.sa[0]) ||
+			      kipsec_encap_len(res.sa[1])))) {
 		kipsec_policy_count(res.policy, true);
 		rcu_read_unlock();
 		kipsec_stats_inc(kn->stats, KIPSEC_STAT_OUT_ERROR);

@@ -13,6 +13,7 @@
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 
+#include "encap.h"
 #include "sa.h"
 
 const u8 kipsec_sa_stat_ids[__KIPSEC_SA_STAT_MAX] = {
@@ -74,9 +75,12 @@ int kipsec_sad_init(struct kipsec_sad *sad)
 	/* Dumps treat a zero sequence as "not set": start at 1. */
 	sad->gen = 1;
 
-	err = rhashtable_init(&sad->by_id, &sa_id_params);
+	err = kipsec_encap_sad_init(sad);
 	if (err)
 		return err;
+	err = rhashtable_init(&sad->by_id, &sa_id_params);
+	if (err)
+		goto err_id;
 	err = rhltable_init(&sad->by_dst, &sa_dst_params);
 	if (err)
 		goto err_dst;
@@ -89,6 +93,8 @@ err_reqid:
 	rhltable_destroy(&sad->by_dst);
 err_dst:
 	rhashtable_destroy(&sad->by_id);
+err_id:
+	kipsec_encap_sad_destroy(sad);
 	return err;
 }
 
@@ -110,6 +116,7 @@ void kipsec_sad_destroy(struct kipsec_sad *sad)
 	rhltable_destroy(&sad->by_dst);
 	rhashtable_destroy(&sad->by_id);
 	xa_destroy(&sad->ids);
+	kipsec_encap_sad_destroy(sad);
 }
 
 #define SA_ERR(extack, msg) NL_SET_ERR_MSG_MOD(extack, msg)
@@ -555,6 +562,9 @@ static int sad_link(struct kipsec_sad *sad, struct kipsec_sa *sa,
 			      &sad->next_dump_id, GFP_KERNEL);
 	if (err < 0)
 		goto err_ids;
+	err = kipsec_encap_sad_link(sad, sa);
+	if (err)
+		goto err_encap;
 
 	sa->add_seq = ++sad->add_seq;
 	sa->sad = sad;
@@ -571,6 +581,8 @@ static int sad_link(struct kipsec_sad *sad, struct kipsec_sa *sa,
 	}
 	return 0;
 
+err_encap:
+	xa_erase(&sad->ids, sa->dump_id);
 err_ids:
 	rhltable_remove(&sad->by_reqid, &sa->by_reqid, sa_reqid_params);
 err_reqid:
@@ -590,6 +602,7 @@ static void sad_unlink(struct kipsec_sad *sad, struct kipsec_sa *sa)
 	rhltable_remove(&sad->by_dst, &sa->by_dst, sa_dst_params);
 	rhltable_remove(&sad->by_reqid, &sa->by_reqid, sa_reqid_params);
 	xa_erase(&sad->ids, sa->dump_id);
+	kipsec_encap_sad_unlink(sad, sa);
 	list_del_init(&sa->larval_list);
 	WRITE_ONCE(sa->state, KIPSEC_SA_STATE_DEAD);
 	/* A running timer sees DEAD and drops its own reference. */
@@ -742,10 +755,13 @@ static int sa_complete_larval(struct kipsec_sad *sad, struct kipsec_sa *old,
 	if (IS_ERR(sa))
 		return PTR_ERR(sa);
 
+	err = kipsec_encap_sad_link(sad, sa);
+	if (err)
+		goto err_put;
 	err = rhashtable_replace_fast(&sad->by_id, &old->node, &sa->node,
 				      sa_id_params);
 	if (err)
-		goto err_put;
+		goto err_encap;
 	err = rhltable_insert(&sad->by_dst, &sa->by_dst, sa_dst_params);
 	if (err)
 		goto err_dst;
@@ -756,6 +772,7 @@ static int sa_complete_larval(struct kipsec_sad *sad, struct kipsec_sa *old,
 	rhltable_remove(&sad->by_reqid, &old->by_reqid, sa_reqid_params);
 	sa->dump_id = old->dump_id;
 	xa_store(&sad->ids, sa->dump_id, sa, GFP_KERNEL);
+	kipsec_encap_sad_unlink(sad, old);
 	list_del_init(&old->larval_list);
 	WRITE_ONCE(old->state, KIPSEC_SA_STATE_DEAD);
 	sa->add_seq = ++sad->add_seq;
@@ -773,6 +790,8 @@ err_reqid:
 err_dst:
 	rhashtable_replace_fast(&sad->by_id, &sa->node, &old->node,
 				sa_id_params);
+err_encap:
+	kipsec_encap_sad_unlink(sad, sa);
 err_put:
 	NL_SET_ERR_MSG_MOD(extack, "out of memory updating the SA");
 	kipsec_sa_put(sa);

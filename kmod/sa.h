@@ -261,6 +261,10 @@ struct kipsec_sa {
  * @gen: generation, bumped on every change (dump consistency)
  * @count: SAs in the SAD
  * @dying: set at teardown: @gc no longer re-arms
+ * @encap_ports: bitmap of UDP ports that ESP-in-UDP SAs receive on (their
+ *	destination port); tested without lock on the packet path
+ * @encap_refs: ESP-in-UDP SAs per port (xarray values), under @lock
+ * @encap_count: ESP-in-UDP SAs in the SAD (READ_ONCE on the packet path)
  * @expired: called (process context, no lock held) when an SA reaches a
  *	soft time limit, and for each SA the SAD deletes by itself (@hard:
  *	hard time limit, larval SA timed out); may be NULL
@@ -278,6 +282,9 @@ struct kipsec_sad {
 	unsigned int gen;
 	unsigned int count;
 	bool dying;
+	unsigned long *encap_ports;
+	struct xarray encap_refs;
+	unsigned int encap_count;
 	void (*expired)(struct kipsec_sad *sad, struct kipsec_sa *sa,
 			bool hard);
 };

@@ -20,6 +20,8 @@
 #      packet is dropped and counted (in_ecn_invalid).
 #   5. An ICMP error about inner traffic (TTL exceeded at gb) travels back
 #      through the tunnel (matched on the quoted packet), never in clear.
+#   6. The same PMTU steps with ESP in UDP (NAT-T): the UDP header is part
+#      of the overhead, and ICMP quoting UDP 4500 is matched by its port.
 
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../net.sh"
@@ -174,6 +176,40 @@ t_check "TTL exceeded at gb reaches ha through the tunnel" \
 t_eq "... never in clear on the wire" "$(pcap_count icmp 'icmp')" 0
 t_eq "... and ga accepted it (in_policy_mismatch unchanged)" \
 	"$(kipsec_stat ga in_policy_mismatch)" "$m0"
+
+t_diag "took $SECONDS s so far"
+
+# --- 6. PMTU with ESP in UDP (NAT-T) ---------------------------------------------
+
+# The IPv4 SAs again, UDP-encapsulated: 8 more bytes of overhead, and m's
+# ICMP quotes UDP, matched by the local encapsulation port.
+natt_sas() { # NS LOCAL REMOTE SPI_OUT SPI_IN
+	n "$1" "$KIPSEC" sa delete dst "$3" proto esp spi "$4" &&
+	n "$1" "$KIPSEC" sa delete dst "$2" proto esp spi "$5" &&
+	eval "n $1 \"\$KIPSEC\" sa add src $2 dst $3 proto esp spi $4 mode tunnel replay-window 64 $GCM encap espinudp 4500 4500" &&
+	eval "n $1 \"\$KIPSEC\" sa add src $3 dst $2 proto esp spi $5 mode tunnel replay-window 64 $GCM encap espinudp 4500 4500"
+}
+t_check "NAT-T: the IPv4 SAs become ESP in UDP on both gateways" \
+	bash -c "$(declare -f n natt_sas); KIPSEC=$KIPSEC; GCM=\"$GCM\"
+		natt_sas ga $A4 $B4 0x1004 0x2004 && natt_sas gb $B4 $A4 0x2004 0x1004"
+for ns in ha ga; do ip -n $ns route flush cache; done
+icmp0=$(kipsec_stat ga icmp_pmtu)
+out=$(n ha ping -4 -c1 -W3 -M do -s 1472 10.2.0.2 2>&1)
+t_check "NAT-T: a 1500-byte DF packet gets 'mtu = 1438' (UDP header counted)" \
+	grep -q "mtu = 1438" <<<"$out"
+n ha ping -4 -c1 -W1 -M do -s 1410 10.2.0.2 >/dev/null 2>&1
+t_eq "NAT-T: m's ICMP quoting UDP 4500 counted in icmp_pmtu" \
+	"$(kipsec_stat ga icmp_pmtu)" $((icmp0 + 1))
+out=$(n ha ping -4 -c1 -W3 -M do -s 1410 10.2.0.2 2>&1)
+t_check "NAT-T: the next 1438-byte ping gets 'mtu = 1338'" \
+	grep -q "mtu = 1338" <<<"$out"
+capture_start natt m m1
+n ha ping -4 -c3 -i0.3 -W3 -M do -s 1310 10.2.0.2 >/tmp/mtu.ping 2>&1
+capture_stop
+t_eq "NAT-T: pings of exactly mtu 1338 cross the tunnel" \
+	"$(ping_received /tmp/mtu.ping)" 3
+t_check "NAT-T: as 1400-byte UDP 4500 packets on the wire" \
+	test "$(pcap_count natt 'src 10.0.1.1 and udp port 4500 and ip[2:2] = 1400')" -ge 3
 
 t_diag "took $SECONDS s"
 netns_cleanup

@@ -75,8 +75,9 @@
  *            KIPSEC_ENCAP_A_TYPE: NLA_U8, enum kipsec_encap
  *            KIPSEC_ENCAP_A_SPORT: NLA_U16
  *            KIPSEC_ENCAP_A_DPORT: NLA_U16
- *            KIPSEC_ENCAP_A_OADDR: address, original address (transport
- *                mode checksum fix-up, RFC 3948 3.1.2)
+ *            KIPSEC_ENCAP_A_OADDR: address, the peer's original (pre-NAT)
+ *                source address: transport mode checksum fix-up, RFC 3948
+ *                3.1.2 (without it the inner checksum is not verified)
  *        KIPSEC_SA_A_SEL: NLA_NESTED, selector (below); traffic the SA
  *            may carry, checked on input (RFC 4301 5.2)
  *
@@ -832,7 +833,9 @@ enum kipsec_explain_attr {
  *	policy
  * @KIPSEC_STAT_IN_POLICY_DISCARD: dropped by an inbound DISCARD policy
  * @KIPSEC_STAT_IN_ECN_INVALID: dropped: invalid ECN combination (RFC 6040)
- * @KIPSEC_STAT_IN_BAD_ENCAP: dropped: malformed UDP encapsulation
+ * @KIPSEC_STAT_IN_BAD_ENCAP: dropped: malformed ESP in UDP (length, UDP
+ *	checksum), or the encapsulation (ESP in UDP or not, port) does not
+ *	match the SA's
  * @KIPSEC_STAT_IN_UNSUPPORTED: dropped: header kipsec cannot process (e.g.
  *	AH over an unknown routing header type)
  * @KIPSEC_STAT_IN_NOMEM: dropped: allocation failure
