@@ -197,6 +197,7 @@ boot() {
 	export KIPSEC_TEST_TIMEOUT=$TEST_TIMEOUT
 	export KIPSEC_MODDIR=$dir/root/lib/modules/$kver
 	export KIPSEC_TEST_IMPL=${KIPSEC_TEST_IMPL:-kipsec}
+	export KIPSEC_FUZZ_SEED=${KIPSEC_FUZZ_SEED:-}
 	EOF
 	cpu=max
 	[ "$ACCEL" = kvm ] && cpu=host
