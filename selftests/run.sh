@@ -198,6 +198,7 @@ boot() {
 	export KIPSEC_MODDIR=$dir/root/lib/modules/$kver
 	export KIPSEC_TEST_IMPL=${KIPSEC_TEST_IMPL:-kipsec}
 	export KIPSEC_FUZZ_SEED=${KIPSEC_FUZZ_SEED:-}
+	export KIPSEC_CHURN=${KIPSEC_CHURN:-0}
 	EOF
 	cpu=max
 	[ "$ACCEL" = kvm ] && cpu=host
