@@ -7,6 +7,7 @@
 #ifndef _KIPSEC_KIPSEC_H
 #define _KIPSEC_KIPSEC_H
 
+#include <linux/atomic.h>
 #include <linux/in6.h>
 #include <linux/percpu.h>
 #include <linux/socket.h>
@@ -24,6 +25,10 @@ extern struct workqueue_struct *kipsec_wq;
 /* Per-namespace limits (module parameters, read with READ_ONCE). */
 extern unsigned int kipsec_max_sas;
 extern unsigned int kipsec_max_policies;
+
+/* SA and policy objects allocated and not yet freed, for leak checks. */
+extern atomic_t kipsec_live_sas;
+extern atomic_t kipsec_live_policies;
 
 /*
  * An IPv4 or IPv6 address. IPv4 addresses use the first four bytes and the

@@ -32,6 +32,9 @@ unsigned int kipsec_max_policies __read_mostly = 1000000;
 module_param_named(max_policies, kipsec_max_policies, uint, 0644);
 MODULE_PARM_DESC(max_policies, "most policies per network namespace");
 
+atomic_t kipsec_live_sas = ATOMIC_INIT(0);
+atomic_t kipsec_live_policies = ATOMIC_INIT(0);
+
 #ifdef KIPSEC_DEBUG
 static bool selftest_bench;
 module_param(selftest_bench, bool, 0444);

@@ -1168,7 +1168,16 @@ static int kipsec_nl_get_stats(struct sk_buff *in, struct genl_info *info)
 	nla_nest_end(skb, nest);
 	if (put_config(skb, kn) ||
 	    nla_put_u32(skb, KIPSEC_A_SA_COUNT, READ_ONCE(kn->sad.count)) ||
-	    nla_put_u32(skb, KIPSEC_A_POLICY_COUNT, READ_ONCE(kn->spd.count)))
+	    nla_put_u32(skb, KIPSEC_A_POLICY_COUNT, READ_ONCE(kn->spd.count)) ||
+	    nla_put_u32(skb, KIPSEC_A_INFLIGHT,
+			max(atomic_read(&kn->inflight) - 1, 0)))
+		goto err;
+	/* Module-wide: only for whoever may see every namespace. */
+	if (netlink_capable(in, CAP_NET_ADMIN) &&
+	    (nla_put_u32(skb, KIPSEC_A_LIVE_SAS,
+			 atomic_read(&kipsec_live_sas)) ||
+	     nla_put_u32(skb, KIPSEC_A_LIVE_POLICIES,
+			 atomic_read(&kipsec_live_policies))))
 		goto err;
 	genlmsg_end(skb, hdr);
 	return genlmsg_reply(skb, info);

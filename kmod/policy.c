@@ -277,6 +277,7 @@ struct kipsec_policy *kipsec_policy_alloc(void)
 	for_each_possible_cpu(cpu)
 		u64_stats_init(&per_cpu_ptr(pol->stats, cpu)->syncp);
 	refcount_set(&pol->refcnt, 1);
+	atomic_inc(&kipsec_live_policies);
 	return pol;
 }
 
@@ -287,6 +288,7 @@ static void policy_free_rcu(struct rcu_head *head)
 
 	free_percpu(pol->stats);
 	kfree(pol);
+	atomic_dec(&kipsec_live_policies);
 }
 
 /**

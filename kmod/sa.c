@@ -237,6 +237,7 @@ static void sa_free_work(struct work_struct *work)
 	dst_cache_destroy(&sa->dst_cache);
 	kfree(sa->replay);
 	kfree_sensitive(sa);
+	atomic_dec(&kipsec_live_sas);
 }
 
 /**
@@ -286,6 +287,7 @@ struct kipsec_sa *kipsec_sa_create(const struct kipsec_sa_cfg *cfg,
 	sa = kzalloc(sizeof(*sa), GFP_KERNEL);
 	if (!sa)
 		return ERR_PTR(-ENOMEM);
+	atomic_inc(&kipsec_live_sas);
 	/* A larval SA may lack a window: it never receives anything. */
 	sa->replay = sa_replay_alloc(cfg->replay_window,
 				     (cfg->flags & KIPSEC_SA_F_ESN) &&
@@ -351,6 +353,7 @@ err_free:
 	dst_cache_destroy(&sa->dst_cache);
 	kfree(sa->replay);
 	kfree_sensitive(sa);
+	atomic_dec(&kipsec_live_sas);
 	return ERR_PTR(err);
 }
 

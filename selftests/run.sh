@@ -76,15 +76,22 @@ ensure_packages() {
 		die "apt-get install failed"
 }
 
+# Each selftests/tests/*.c is one program, linked with the shared helpers
+# of selftests/tests/lib/*.c.
 build_test_programs() {
-	local c out
+	local c out l newer
 	mkdir -p "$TOP/selftests/bin"
 	for c in "$TOP"/selftests/tests/*.c; do
 		[ -e "$c" ] || continue
 		out=$TOP/selftests/bin/$(basename "$c" .c)
-		[ "$out" -nt "$c" ] && [ "$out" -nt "$TOP/uapi/linux/kipsec.h" ] && continue
+		newer=1
+		for l in "$c" "$TOP/uapi/linux/kipsec.h" "$TOP"/selftests/tests/lib/*; do
+			[ "$out" -nt "$l" ] || newer=0
+		done
+		[ "$newer" = 1 ] && continue
 		# shellcheck disable=SC2046
 		cc -O2 -g -Wall -Wextra -Werror -I"$TOP/uapi" -o "$out" "$c" \
+			"$TOP"/selftests/tests/lib/*.c \
 			$(pkg-config --cflags --libs libmnl) || die "cannot build $c"
 	done
 }
@@ -190,6 +197,8 @@ boot() {
 	export KIPSEC_TEST_TIMEOUT=$TEST_TIMEOUT
 	export KIPSEC_MODDIR=$dir/root/lib/modules/$kver
 	export KIPSEC_TEST_IMPL=${KIPSEC_TEST_IMPL:-kipsec}
+	export KIPSEC_FUZZ_SEED=${KIPSEC_FUZZ_SEED:-}
+	export KIPSEC_CHURN=${KIPSEC_CHURN:-0}
 	EOF
 	cpu=max
 	[ "$ACCEL" = kvm ] && cpu=host

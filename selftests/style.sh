@@ -67,7 +67,7 @@ done
 # User-space C follows the kernel style too, minus the rules that are about
 # kernel-only APIs (u32 types, kernel printk/alloc helpers) and the
 # iproute2 argument-cursor idiom (NEXT_ARG returns from the parser).
-mapfile -t ufiles < <(cd "$TOP" && ls tools/*.[ch] selftests/tests/*.c 2>/dev/null)
+mapfile -t ufiles < <(cd "$TOP" && ls tools/*.[ch] selftests/tests/*.c selftests/tests/lib/*.[ch] 2>/dev/null)
 for f in "${ufiles[@]}"; do
 	(cd "$TOP" && "$CP" "${cp_args[@]}" \
 		--ignore PREFER_KERNEL_TYPES,SPLIT_STRING,NEW_TYPEDEFS,FILE_PATH_CHANGES,PREFER_PACKED,PREFER_FALLTHROUGH,SSCANF_TO_KSTRTO,PREFER_DEFINED_ATTRIBUTE_MACRO,MACRO_WITH_FLOW_CONTROL \

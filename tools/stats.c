@@ -16,6 +16,9 @@ static const enum mnl_attr_data_type types[KIPSEC_A_MAX + 1] = {
 	[KIPSEC_A_CONFIG] = MNL_TYPE_NESTED,
 	[KIPSEC_A_SA_COUNT] = MNL_TYPE_U32,
 	[KIPSEC_A_POLICY_COUNT] = MNL_TYPE_U32,
+	[KIPSEC_A_INFLIGHT] = MNL_TYPE_U32,
+	[KIPSEC_A_LIVE_SAS] = MNL_TYPE_U32,
+	[KIPSEC_A_LIVE_POLICIES] = MNL_TYPE_U32,
 };
 
 static const struct nl_pol pol = { KIPSEC_A_MAX, types };
@@ -79,6 +82,24 @@ static int stats_cb(const struct nlmsghdr *nlh, void *data)
 	if (tb[KIPSEC_A_CONFIG])
 		print_config(tb[KIPSEC_A_CONFIG], "config");
 	print_text("\n");
+	if (what == SHOW_STATS && tb[KIPSEC_A_INFLIGHT]) {
+		static const struct { int type; const char *name; } objs[] = {
+			{ KIPSEC_A_INFLIGHT, "inflight" },
+			{ KIPSEC_A_LIVE_SAS, "live_sas" },
+			{ KIPSEC_A_LIVE_POLICIES, "live_policies" },
+		};
+
+		/* Live objects are module-wide: shown to the host's admin. */
+		open_json_object("objects");
+		for (size_t i = 0; i < ARRAY_SIZE(objs); i++) {
+			if (!tb[objs[i].type])
+				continue;
+			print_text("  %-20s", objs[i].name);
+			print_uint(PRINT_ANY, objs[i].name, "%llu\n",
+				   mnl_attr_get_u32(tb[objs[i].type]));
+		}
+		close_json_object();
+	}
 	if (what == SHOW_STATS && tb[KIPSEC_A_STATS]) {
 		const struct nlattr *a;
 

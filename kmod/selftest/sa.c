@@ -193,6 +193,9 @@ bool kipsec_sa_selftest(void)
 	ST_CHECK(sad->count == 0, "count after flush");
 
 out:
+	/* The table held its own references; these are the creator's. */
+	for (i = 0; i < ARRAY_SIZE(sas); i++)
+		kipsec_sa_put(sas[i]);
 	for (i = 0; i < ARRAY_SIZE(larval); i++)
 		kipsec_sa_put(larval[i]);
 	kipsec_sad_destroy(sad);

@@ -24,10 +24,7 @@
 #include <linux/kipsec.h>
 #include <linux/netlink.h>
 
-static struct mnl_socket *nl;
-static unsigned int seq;
-static uint16_t family;
-static int tests, failed;
+#include "lib/genl.h"
 
 /* ---- the valid base requests and their knobs --------------------------- */
 
@@ -114,29 +111,7 @@ static struct pol_req pol_base(void)
 	return r;
 }
 
-/* ---- message plumbing -------------------------------------------------- */
-
-static struct nlmsghdr *msg_start(char *buf, int cmd, uint16_t flags)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct genlmsghdr *g;
-
-	nlh->nlmsg_type = family;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = ++seq;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->cmd = cmd;
-	g->version = KIPSEC_GENL_VERSION;
-	return nlh;
-}
-
-static void put_bytes(struct nlmsghdr *nlh, int type, int len, int fill)
-{
-	unsigned char b[64];
-
-	memset(b, fill, sizeof(b));
-	mnl_attr_put(nlh, type, len, b);
-}
+/* ---- message building ------------------------------------------------- */
 
 static void put_alg(struct nlmsghdr *nlh, int type, const char *name,
 		    int keylen, int icv, int name_pad)
@@ -244,61 +219,6 @@ static void build_pol(struct nlmsghdr *nlh, const struct pol_req *r)
 	mnl_attr_nest_end(nlh, n);
 }
 
-/* Send, wait for the ACK; return -errno (0 on success), copy extack. */
-static int transact(struct nlmsghdr *nlh, char *ext, size_t extlen)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	unsigned int portid = mnl_socket_get_portid(nl);
-	struct nlmsghdr *r;
-	int n, err = 0;
-
-	ext[0] = '\0';
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (n < 0)
-			return -errno;
-		for (r = (struct nlmsghdr *)buf; mnl_nlmsg_ok(r, n);
-		     r = mnl_nlmsg_next(r, &n)) {
-			struct nlmsgerr *e;
-			struct nlattr *a;
-
-			if (r->nlmsg_seq != nlh->nlmsg_seq ||
-			    r->nlmsg_pid != portid)
-				continue;
-			if (r->nlmsg_type != NLMSG_ERROR)
-				continue;
-			e = mnl_nlmsg_get_payload(r);
-			err = e->error;
-			if (r->nlmsg_flags & NLM_F_ACK_TLVS) {
-				mnl_attr_for_each(a, r, sizeof(*e)) {
-					if (mnl_attr_get_type(a) ==
-					    NLMSGERR_ATTR_MSG)
-						snprintf(ext, extlen, "%s",
-							 mnl_attr_get_str(a));
-				}
-			}
-			return err;
-		}
-	}
-}
-
-static void report(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	tests++;
-	if (!ok)
-		failed++;
-	printf("%s %d ", ok ? "ok" : "not ok", tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
 /* Expect -@want and an extack message (unless @need_msg is false). */
 static void expect(const char *desc, struct nlmsghdr *nlh, int want,
 		   bool need_msg)
@@ -329,73 +249,6 @@ static void pol_case(const char *desc, const struct pol_req *r, int want)
 	expect(desc, (struct nlmsghdr *)buf, want, true);
 }
 
-/* ---- family resolution and dumps --------------------------------------- */
-
-static int family_cb(const struct nlattr *a, void *data)
-{
-	if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID)
-		*(uint16_t *)data = mnl_attr_get_u16(a);
-	return MNL_CB_OK;
-}
-
-static int family_msg_cb(const struct nlmsghdr *nlh, void *data)
-{
-	mnl_attr_parse(nlh, sizeof(struct genlmsghdr), family_cb, data);
-	return MNL_CB_OK;
-}
-
-static int resolve_family(void)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct genlmsghdr *g;
-	int n;
-
-	nlh->nlmsg_type = GENL_ID_CTRL;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = ++seq;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->cmd = CTRL_CMD_GETFAMILY;
-	g->version = 1;
-	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, KIPSEC_GENL_NAME);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -1;
-	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0)
-		return -1;
-	if (mnl_cb_run(buf, n, seq, mnl_socket_get_portid(nl), family_msg_cb,
-		       &family) < 0)
-		return -1;
-	return family ? 0 : -1;
-}
-
-static int count_cb(const struct nlmsghdr *nlh, void *data)
-{
-	(void)nlh;
-	(*(int *)data)++;
-	return MNL_CB_OK;
-}
-
-/* Entries a dump returns, or -errno. */
-static int dump_count(int cmd)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = msg_start(buf, cmd, NLM_F_DUMP);
-	unsigned int s = nlh->nlmsg_seq;
-	int n, count = 0, ret;
-
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	do {
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (n < 0)
-			return -errno;
-		ret = mnl_cb_run(buf, n, s, mnl_socket_get_portid(nl),
-				 count_cb, &count);
-	} while (ret > 0);
-	return ret < 0 ? -errno : count;
-}
-
 static void del_sa(void)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -413,17 +266,9 @@ int main(void)
 	struct nlmsghdr *nlh;
 	struct sa_req s;
 	struct pol_req p;
-	int one = 1, err;
+	int err;
 
-	nl = mnl_socket_open(NETLINK_GENERIC);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		perror("netlink");
-		return 1;
-	}
-	mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
-	mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
-	seq = time(NULL);
-	if (resolve_family()) {
+	if (genl_open()) {
 		report(false, "resolve the kipsec family with CTRL_CMD_GETFAMILY");
 		printf("1..%d\n", tests);
 		return 1;

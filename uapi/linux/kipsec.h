@@ -31,6 +31,14 @@
  *    KIPSEC_A_CONFIG: NLA_NESTED, as for KIPSEC_CMD_SET_CONFIG
  *    KIPSEC_A_SA_COUNT: NLA_U32
  *    KIPSEC_A_POLICY_COUNT: NLA_U32
+ *    KIPSEC_A_INFLIGHT: NLA_U32, packets of this namespace inside crypto
+ *    KIPSEC_A_LIVE_SAS: NLA_U32, SA objects not yet freed, module-wide
+ *        (deleted ones included until their last reference goes); only for
+ *        callers with CAP_NET_ADMIN in the initial user namespace
+ *    KIPSEC_A_LIVE_POLICIES: NLA_U32, the same for policies
+ *
+ * The live counts are for leak checks: after a flush of every namespace
+ * they return to zero once RCU grace periods and deferred frees are done.
  *
  * KIPSEC_CMD_SET_CONFIG
  * ---------------------
@@ -311,6 +319,9 @@ enum kipsec_cmd {
  * @KIPSEC_A_NEW_ADDR: address, NAT-T mapping change
  * @KIPSEC_A_NEW_PORT: NLA_U16, NAT-T mapping change
  * @KIPSEC_A_PAD: padding for 64-bit attributes
+ * @KIPSEC_A_INFLIGHT: NLA_U32, packets of the namespace inside crypto
+ * @KIPSEC_A_LIVE_SAS: NLA_U32, SA objects allocated and not yet freed
+ * @KIPSEC_A_LIVE_POLICIES: NLA_U32, policy objects not yet freed
  * @__KIPSEC_A_MAX: internal
  */
 enum kipsec_attr {
@@ -333,6 +344,9 @@ enum kipsec_attr {
 	KIPSEC_A_NEW_ADDR,
 	KIPSEC_A_NEW_PORT,
 	KIPSEC_A_PAD,
+	KIPSEC_A_INFLIGHT,
+	KIPSEC_A_LIVE_SAS,
+	KIPSEC_A_LIVE_POLICIES,
 	__KIPSEC_A_MAX
 };
 
