@@ -40,6 +40,7 @@ ss_configure() {
 				charon-log {
 					path = $SS_DIR/$g/charon.log
 					default = 1
+					flush_line = yes
 				}
 			}
 			plugins {
@@ -87,6 +88,47 @@ ss_configure() {
 	EOF
 }
 
+# Tests add children and options to the generated swanctl.conf after
+# ss_configure, before --load-all; the shipped files stay as they are.
+#
+# ss_child_opts GW CHILD LINE...: add settings to a child, e.g.
+#   ss_child_opts ga net "rekey_bytes = 50000"
+ss_child_opts() {
+	local g=$1 c=$2 f=$SS_DIR/$1/swanctl/swanctl.conf
+	shift 2
+	awk -v c="$c" -v add="$(printf '%s\n' "$@")" '
+		{ print }
+		!done && $1 == c && $2 == "{" { print add; done = 1 }
+	' "$f" >"$f.new" && mv "$f.new" "$f"
+	grep -q "^[[:space:]]*$c {" "$f"
+}
+
+# ss_add_child GW NAME LINE...: a new child of connection gw, with the given
+# settings (one per line); on ga it gets the kipsec settings of the shipped
+# child (policies = no, mark_in + mark_in_sa).
+ss_add_child() {
+	local g=$1 c=$2 f=$SS_DIR/$1/swanctl/swanctl.conf
+	shift 2
+	[ "$g" = ga ] && set -- "$@" "policies = no" "mark_in = 0x4b" "mark_in_sa = yes"
+	awk -v add="$(printf '%s {\n' "$c"; printf '%s\n' "$@"; printf '}\n')" '
+		{ print }
+		!done && $1 == "children" && $2 == "{" { print add; done = 1 }
+	' "$f" >"$f.new" && mv "$f.new" "$f"
+}
+
+# ss_lan N: a further LAN pair 10.1.N.0/24 (ha 10.1.N.2, ga 10.1.N.1) and
+# 10.2.N.0/24 (hb 10.2.N.2, gb 10.2.N.1), routed like the first one, for a
+# child of its own.
+ss_lan() {
+	local n=$1
+	ip -n ha addr add 10.1.$n.2/24 dev ha0
+	ip -n ga addr add 10.1.$n.1/24 dev ga1
+	ip -n gb addr add 10.2.$n.1/24 dev gb1
+	ip -n hb addr add 10.2.$n.2/24 dev hb0
+	ip -n ga route add 10.2.$n.0/24 via 10.0.1.254
+	ip -n gb route add 10.1.$n.0/24 via 10.0.2.254
+}
+
 # ss_start_charon GW: start charon in GW's namespace, wait for VICI
 ss_start_charon() {
 	local g=$1 i
@@ -95,6 +137,7 @@ ss_start_charon() {
 		"mount -t tmpfs tmpfs /run && STRONGSWAN_CONF=$SS_DIR/$g/strongswan.conf exec /usr/lib/ipsec/charon" \
 		>"$SS_DIR/$g/charon.out" 2>&1 &
 	SS_PIDS+=("$!")
+	printf -v "SS_CHARON_$g" %s "$!"	# charon itself (everything execs)
 	# poll the socket, not swanctl: each swanctl start costs CPU charon needs
 	for i in $(seq 1 300); do
 		[ -S "$SS_DIR/$g/charon.vici" ] &&

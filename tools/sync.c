@@ -11,7 +11,8 @@
  *   VICI list-sas, child-updown, child-rekey
  *                           -> kipsec policies out/in/fwd, template reqid
  *   kipsec EXPIRE soft/hard -> XFRM_MSG_EXPIRE, so charon rekeys or drops
- *   kipsec usage counters   -> XFRM_MSG_NEWAE (charon's view of the child)
+ *   kipsec usage counters   -> XFRM_MSG_NEWAE (charon's view of the child;
+ *                              with the sequence numbers, for a restart)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -39,6 +40,8 @@
 #define DEFAULT_VICI "/var/run/charon.vici"
 #define USAGE_PUSH_SECS 2
 #define GONE_KEEP_SECS 60
+/* more packets than one USAGE_PUSH_SECS can carry at any rate seen here */
+#define SEQ_SKIP 1048576u
 #define BYPASS_PRIORITY 1
 #define CHILD_PRIORITY_BASE 1000
 
@@ -101,6 +104,9 @@ static struct {
 	unsigned int ngone;
 	struct stale *stale;
 	size_t nstale, capstale;
+	uint32_t *known;	/* SPIs of charon's CHILD_SAs, during a resync */
+	size_t nknown, capknown;
+	bool filter;
 	struct ipol *pols;
 	size_t npols, cappols;
 	uint32_t bypass_ids[32];
@@ -248,7 +254,7 @@ static void put_sa_sel(struct nlmsghdr *nlh, const struct xsa *x)
 
 /* Builds a kipsec SA_NEW from a native SA; false if kipsec cannot carry it. */
 static bool build_sa(struct nlmsghdr *nlh, const struct xsa *x,
-		     const struct gone *g)
+		     const struct gone *g, bool from_dump)
 {
 	struct nlattr *n = mnl_attr_nest_start(nlh, KIPSEC_A_SA);
 	uint32_t flags = 0;
@@ -292,6 +298,16 @@ static bool build_sa(struct nlmsghdr *nlh, const struct xsa *x,
 	if (g) {
 		mnl_attr_put_u64(nlh, KIPSEC_SA_A_SEQ_OUT, g->seq_out);
 		mnl_attr_put_u64(nlh, KIPSEC_SA_A_SEQ_IN, g->seq_in);
+	} else if (from_dump) {
+		/*
+		 * An SA that may have carried traffic before this sync-xfrm
+		 * ran: continue from the sequence numbers pushed to the
+		 * native SA, and skip ahead of what the last push may have
+		 * missed. A sequence number (a GCM/CCM/ChaCha20 nonce) must
+		 * never be used twice with one key; the peer takes the gap.
+		 */
+		mnl_attr_put_u64(nlh, KIPSEC_SA_A_SEQ_OUT, x->oseq + SEQ_SKIP);
+		mnl_attr_put_u64(nlh, KIPSEC_SA_A_SEQ_IN, x->seq);
 	}
 	/* Time limits stay with the native timers: only bytes and packets. */
 	put_lft(nlh, KIPSEC_SA_A_LIFETIME_SOFT, x->soft_bytes, x->soft_packets);
@@ -415,6 +431,19 @@ static void remember_gone(const struct xsa *x, const struct sa_info *si)
 			    time(NULL) };
 }
 
+static int load_charon_spis(void);
+
+/* During a filtered resync: is spi one of charon's current CHILD_SAs? */
+static bool charon_has(uint32_t spi)
+{
+	if (!s.filter)
+		return true;
+	for (size_t i = 0; i < s.nknown; i++)
+		if (s.known[i] == spi)
+			return true;
+	return false;
+}
+
 static void mirror_sa(struct xsa *x, bool from_dump)
 {
 	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
@@ -442,12 +471,17 @@ static void mirror_sa(struct xsa *x, bool from_dump)
 		*st = s.stale[--s.nstale];
 	}
 	sa_str(x, str, sizeof(str));
+	if (from_dump && !charon_has(x->spi)) {
+		slog(LOG_INFO, "%s: in no CHILD_SA of charon (left by a previous "
+		     "instance?), not mirrored", str);
+		return;
+	}
 	if (kipsec_sa_get(x, &si)) {
 		slog(LOG_WARN, "%s: already in kipsec, kept as it is", str);
 	} else {
 		g = take_gone(x);
 		nlh = nl_msg(buf, KIPSEC_CMD_SA_NEW, 0);
-		if (!build_sa(nlh, x, g))
+		if (!build_sa(nlh, x, g, from_dump))
 			return;
 		if (nl_request(nlh, NULL, NULL, "sa add")) {
 			slog(LOG_WARN, "%s: refused by kipsec, not mirrored", str);
@@ -512,11 +546,22 @@ static void dump_cb(enum xfrm_ev ev, struct xsa *x, bool hard, void *data)
 	mirror_sa(x, true);
 }
 
-/* Full resynchronisation: at start and after lost events. */
-static int resync_sas(void)
+/*
+ * Full resynchronisation: at start and after lost events. At start and when
+ * charon came back (charon_only), the native SAD may still hold SAs of a
+ * charon that died (kill -9): only the SAs of the CHILD_SAs that charon
+ * lists now are mirrored. Not after lost events: a CHILD_SA that charon
+ * just installed may not be listed yet, and its event is gone.
+ */
+static int resync_sas(bool charon_only)
 {
+	int err;
+
 	s.gen++;
-	if (xfrm_dump(dump_cb, NULL))
+	s.filter = charon_only && !load_charon_spis();
+	err = xfrm_dump(dump_cb, NULL);
+	s.filter = false;
+	if (err)
 		return -1;
 	for (size_t i = 0; i < s.nsas;) {
 		struct msa *m = &s.sas[i];
@@ -634,7 +679,8 @@ static int usage_cb(const struct nlmsghdr *nlh, void *data)
 	if (si.bytes == m->pushed_bytes)
 		return 0;
 	if (!xfrm_send_usage(&m->x, si.bytes, si.packets,
-			     si.use_secs ? time(NULL) - si.use_secs : 0))
+			     si.use_secs ? time(NULL) - si.use_secs : 0,
+			     si.seq_out, si.seq_in))
 		m->pushed_bytes = si.bytes;
 	return 0;
 }
@@ -1006,6 +1052,43 @@ static void install_bypass(void)
 
 /* --- VICI ----------------------------------------------------------------- */
 
+static void spi_child(const struct vici_node *ike, const struct vici_node *ch,
+		      void *data)
+{
+	static const char *const keys[] = { "spi-in", "spi-out" };
+
+	(void)ike;
+	(void)data;
+	for (unsigned int i = 0; i < ARRAY_SIZE(keys); i++) {
+		const char *v = vici_str(ch, keys[i]);
+
+		if (!v)
+			continue;
+		s.known = grow(s.known, &s.capknown, s.nknown, sizeof(*s.known));
+		s.known[s.nknown++] = htonl(strtoul(v, NULL, 16));
+	}
+}
+
+static void spi_sa_cb(const char *name, struct vici_node *msg, void *data)
+{
+	if (!strcmp(name, "list-sa"))
+		walk_children(msg, spi_child, data);
+}
+
+/* The SPIs of every CHILD_SA charon lists, into s.known; -1 without VICI. */
+static int load_charon_spis(void)
+{
+	struct vici_node *resp;
+
+	s.nknown = 0;
+	if (s.vici_cmd < 0 ||
+	    vici_command(s.vici_cmd, "list-sas", NULL, "list-sa", spi_sa_cb,
+			 NULL, &resp))
+		return -1;
+	vici_free(resp);
+	return 0;
+}
+
 static void find_down(const struct vici_node *ike, const struct vici_node *ch,
 		      void *data)
 {
@@ -1083,6 +1166,8 @@ static void charon_gone(void)
 
 static void cleanup(void)
 {
+	/* the native SAs keep the last usage and sequence numbers */
+	push_usage();
 	slog(LOG_INFO, "stopping: removing %zu SAs and %zu policies", s.nsas,
 	     s.npols + s.nbypass);
 	while (s.nsas) {
@@ -1150,7 +1235,7 @@ static void loop(void)
 			err = xfrm_recv(xfrm_event, NULL);
 			if (err == -ENOBUFS) {
 				slog(LOG_WARN, "XFRM events lost: resynchronising");
-				resync_sas();
+				resync_sas(false);
 			} else if (err < 0) {
 				slog(LOG_ERR, "XFRM events: %s", strerror(-err));
 				return;
@@ -1170,7 +1255,7 @@ static void loop(void)
 			if (!vici_open()) {
 				slog(LOG_INFO, "reconnected to charon at %s",
 				     s.vici_path);
-				resync_sas();
+				resync_sas(true);
 				reconcile_policies(NULL);
 			} else {
 				s.next_vici = now + 1;
@@ -1210,7 +1295,7 @@ int cmd_sync_xfrm(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (!s.no_bypass)
 		install_bypass();
-	if (resync_sas() || reconcile_policies(NULL)) {
+	if (resync_sas(true) || reconcile_policies(NULL)) {
 		cleanup();
 		return 1;
 	}

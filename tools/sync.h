@@ -79,6 +79,7 @@ struct xsa {
 	uint8_t flags;		/* XFRM_STATE_* */
 	uint32_t replay_window;
 	bool esn;
+	uint32_t esn_bmp_len;	/* words, when the kernel keeps an ESN state */
 	uint64_t oseq, seq;
 	struct xalg aead, crypt, auth;
 	uint64_t soft_bytes, soft_packets, hard_bytes, hard_packets;
@@ -109,7 +110,7 @@ int xfrm_recv(xfrm_cb cb, void *data);
 int xfrm_dump(xfrm_cb cb, void *data);
 int xfrm_send_expire(const struct xsa *sa, bool hard);
 int xfrm_send_usage(const struct xsa *sa, uint64_t bytes, uint64_t packets,
-		    uint64_t use_time);
+		    uint64_t use_time, uint64_t oseq, uint64_t seq);
 
 /* kipsec sync-xfrm: the daemon (sync.c) */
 int cmd_sync_xfrm(int argc, char **argv);

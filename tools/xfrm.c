@@ -104,7 +104,6 @@ static void from_info(struct xsa *sa, const struct xfrm_usersa_info *p)
 	sa->flags = p->flags;
 	sa->esn = p->flags & XFRM_STATE_ESN;
 	sa->replay_window = p->replay_window;
-	sa->oseq = p->stats.replay;
 	sa->soft_bytes = lim(p->lft.soft_byte_limit);
 	sa->soft_packets = lim(p->lft.soft_packet_limit);
 	sa->hard_bytes = lim(p->lft.hard_byte_limit);
@@ -194,6 +193,7 @@ static void parse_attrs(struct xsa *sa, const struct nlmsghdr *nlh,
 
 			if (len >= sizeof(*r)) {
 				sa->replay_window = r->replay_window;
+				sa->esn_bmp_len = r->bmp_len;
 				sa->oseq = (uint64_t)r->oseq_hi << 32 | r->oseq;
 				sa->seq = (uint64_t)r->seq_hi << 32 | r->seq;
 			}
@@ -397,10 +397,39 @@ int xfrm_send_expire(const struct xsa *sa, bool hard)
 	return request(nlh, hard ? "EXPIRE (hard)" : "EXPIRE (soft)");
 }
 
-int xfrm_send_usage(const struct xsa *sa, uint64_t bytes, uint64_t packets,
-		    uint64_t use_time)
+/*
+ * The sequence numbers go with the usage: the native SA is where a later
+ * sync-xfrm (after a restart) finds them again. The native SA never carries
+ * a packet, so its replay bitmap is left empty.
+ */
+static void put_replay(struct nlmsghdr *nlh, const struct xsa *sa,
+		       uint64_t oseq, uint64_t seq)
 {
-	uint8_t buf[1024] __attribute__((aligned(8)));
+	if (sa->esn_bmp_len) {
+		uint32_t words[512 / sizeof(uint32_t)] = { 0 };
+		struct xfrm_replay_state_esn *r = (void *)words;
+		size_t len = sizeof(*r) + sa->esn_bmp_len * sizeof(uint32_t);
+
+		if (len > sizeof(words))
+			return;
+		r->bmp_len = sa->esn_bmp_len;
+		r->replay_window = sa->replay_window;
+		r->oseq = oseq;
+		r->oseq_hi = oseq >> 32;
+		r->seq = seq;
+		r->seq_hi = seq >> 32;
+		mnl_attr_put(nlh, XFRMA_REPLAY_ESN_VAL, len, r);
+	} else {
+		struct xfrm_replay_state r = { .oseq = oseq, .seq = seq };
+
+		mnl_attr_put(nlh, XFRMA_REPLAY_VAL, sizeof(r), &r);
+	}
+}
+
+int xfrm_send_usage(const struct xsa *sa, uint64_t bytes, uint64_t packets,
+		    uint64_t use_time, uint64_t oseq, uint64_t seq)
+{
+	uint8_t buf[2048] __attribute__((aligned(8)));
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct xfrm_lifetime_cur cur = {
 		.bytes = bytes, .packets = packets,
@@ -417,8 +446,9 @@ int xfrm_send_usage(const struct xsa *sa, uint64_t bytes, uint64_t packets,
 	ae->sa_id.proto = sa->proto;
 	ae->sa_id.family = sa->family;
 	ae->reqid = sa->reqid;
-	ae->flags = XFRM_AE_LVAL;
+	ae->flags = XFRM_AE_LVAL | XFRM_AE_RVAL;
 	mnl_attr_put(nlh, XFRMA_LTIME_VAL, sizeof(cur), &cur);
+	put_replay(nlh, sa, oseq, seq);
 	put_mark(nlh, sa);
 	return request(nlh, "NEWAE");
 }
