@@ -223,7 +223,7 @@ int kipsec_alg_validate(struct kipsec_alg_cfg *cfg, const char *name,
 	if (i == desc->nkeys) {
 		KIPSEC_ERR_FMT(extack,
 			       "wrong key length for the algorithm (salt/nonce included)",
-			       "%s: a key of %u bytes is not valid (salt/nonce included)",
+			       "%s: %u-byte key invalid (salt/nonce included)",
 			       desc->name, key_len);
 		NL_SET_BAD_ATTR(extack, a_key ?: a_name);
 		return -EINVAL;
