@@ -24,6 +24,8 @@ extern struct workqueue_struct *kipsec_wq;
 /* Per-namespace limits (module parameters, read with READ_ONCE). */
 extern unsigned int kipsec_max_sas;
 extern unsigned int kipsec_max_policies;
+/* Lifetime of larval SAs (module parameter, fixed at load). */
+extern unsigned int kipsec_larval_secs;
 
 /*
  * An IPv4 or IPv6 address. IPv4 addresses use the first four bytes and the

@@ -32,6 +32,15 @@ unsigned int kipsec_max_policies __read_mostly = 1000000;
 module_param_named(max_policies, kipsec_max_policies, uint, 0644);
 MODULE_PARM_DESC(max_policies, "most policies per network namespace");
 
+/*
+ * Fixed at load (read-only afterwards): the SAD keeps its larval SAs
+ * oldest first, which holds only while they all live equally long.
+ */
+unsigned int kipsec_larval_secs __read_mostly = KIPSEC_LARVAL_SECS;
+module_param_named(larval_secs, kipsec_larval_secs, uint, 0444);
+MODULE_PARM_DESC(larval_secs,
+		 "seconds a larval SA (GETSPI) waits for its update (default 30, at least 1)");
+
 #ifdef KIPSEC_DEBUG
 static bool selftest_bench;
 module_param(selftest_bench, bool, 0444);
