@@ -401,7 +401,8 @@ sizes() {
 	# unsegmented, kipsec segments them (one SPD lookup each) and encrypts
 	# every segment.
 	local off
-	mapfile -t off < <(offloads ha ha0 ga ga1)
+	# (a here-string, not <(...): the guest has no /dev/fd)
+	mapfile -t off <<<"$(offloads ha ha0 ga ga1)"
 	t_eq "$label: TSO and GSO on ha's veth" "${off[0]:-}" "tso=1 gso=1"
 	t_eq "$label: TSO and GSO on ga's LAN veth" "${off[1]:-}" "tso=1 gso=1"
 	fam_vars 4
