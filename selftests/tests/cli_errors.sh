@@ -149,7 +149,7 @@ out=$(unshare -U -r -n sh -c "
 		tmpl proto esp mode tunnel src 192.0.2.1 dst 192.0.2.2 &&
 	$K -j stats" 2>&1)
 t_eq "user-ns root in its own netns can add an SA and a policy" \
-	"$(echo "$out" | pyrun '
+	"$(echo "$out" | "$PY" -c '
 import json, sys
 text = sys.stdin.read()
 try:
