@@ -25,6 +25,8 @@ extern struct workqueue_struct *kipsec_wq;
 /* Per-namespace limits (module parameters, read with READ_ONCE). */
 extern unsigned int kipsec_max_sas;
 extern unsigned int kipsec_max_policies;
+/* Lifetime of larval SAs (module parameter, fixed at load). */
+extern unsigned int kipsec_larval_secs;
 
 /* SA and policy objects allocated and not yet freed, for leak checks. */
 extern atomic_t kipsec_live_sas;

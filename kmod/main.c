@@ -35,6 +35,15 @@ MODULE_PARM_DESC(max_policies, "most policies per network namespace");
 atomic_t kipsec_live_sas = ATOMIC_INIT(0);
 atomic_t kipsec_live_policies = ATOMIC_INIT(0);
 
+/*
+ * Fixed at load (read-only afterwards): the SAD keeps its larval SAs
+ * oldest first, which holds only while they all live equally long.
+ */
+unsigned int kipsec_larval_secs __read_mostly = KIPSEC_LARVAL_SECS;
+module_param_named(larval_secs, kipsec_larval_secs, uint, 0444);
+MODULE_PARM_DESC(larval_secs,
+		 "seconds a larval SA (GETSPI) waits for its update (default 30, at least 1)");
+
 #ifdef KIPSEC_DEBUG
 static bool selftest_bench;
 module_param(selftest_bench, bool, 0444);

@@ -576,11 +576,12 @@ static int sad_link(struct kipsec_sad *sad, struct kipsec_sa *sa,
 	if (sa->state != KIPSEC_SA_STATE_LARVAL)
 		sa_lft_arm(sad, sa);
 	if (sa->state == KIPSEC_SA_STATE_LARVAL) {
-		sa->larval_expires = jiffies + KIPSEC_LARVAL_SECS * HZ;
+		unsigned long life = (unsigned long)max(1U, kipsec_larval_secs) * HZ;
+
+		sa->larval_expires = jiffies + life;
 		list_add_tail(&sa->larval_list, &sad->larval);
 		if (!sad->dying)
-			queue_delayed_work(kipsec_wq, &sad->gc,
-					   KIPSEC_LARVAL_SECS * HZ);
+			queue_delayed_work(kipsec_wq, &sad->gc, life);
 	}
 	return 0;
 

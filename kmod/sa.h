@@ -254,7 +254,7 @@ struct kipsec_sa {
  * @by_reqid: SAs by destination and reqid (outbound)
  * @ids: SAs by dump id: dump cursor, flush
  * @next_dump_id: cyclic allocation hint for @ids
- * @larval: larval SAs, oldest first (they all live KIPSEC_LARVAL_SECS)
+ * @larval: larval SAs, oldest first (they all live kipsec_larval_secs)
  * @gc: deletes expired larval SAs
  * @lock: serialises writers; readers use RCU
  * @add_seq: insertion counter

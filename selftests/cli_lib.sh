@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Shared start of the CLI tests: lib.sh, JSON helpers for comparing what
-# the CLI prints with what was configured, and the module loaded with
+# the CLI prints with what was configured (all run in the test's one
+# python, see pyrun in lib.sh), and the module loaded with
 # empty tables and a scratch directory ($TMP, removed on exit).
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -14,7 +15,7 @@ PY=/usr/bin/python3
 # value in the actual document (lists: same length, elementwise), else
 # the first difference.
 jsub() {
-	"$PY" -c '
+	pyrun '
 import json, sys
 def sub(e, a, p):
     if isinstance(e, dict):
@@ -47,7 +48,7 @@ print(sub(json.loads(sys.argv[1]), a, "") or "ok")' "$1"
 
 # jsel PYTHON_EXPR < json: the value of the expression over d, as JSON
 jsel() {
-	"$PY" -c '
+	pyrun '
 import json, sys
 d = json.load(sys.stdin)
 print(json.dumps(eval(sys.argv[1])))' "$1"
@@ -55,7 +56,7 @@ print(json.dumps(eval(sys.argv[1])))' "$1"
 
 # jexpr PYTHON_EXPR < json: prints the value of the expression over d
 jexpr() {
-	"$PY" -c '
+	pyrun '
 import json, sys
 try:
     d = json.load(sys.stdin)
@@ -64,6 +65,8 @@ except Exception as ex:
     print("error: %r" % ex)' "$1"
 }
 
+# One python serves every JSON check of the test (pyrun, lib.sh).
+pys_start
 kipsec_load
 $K sa flush
 $K policy flush

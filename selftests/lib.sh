@@ -96,5 +96,100 @@ n() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 # Delete every named network namespace (test clean-up).
 netns_cleanup() { ip -all netns delete 2>/dev/null || true; }
 
+# --- one python per test ----------------------------------------------------
+#
+# A python start costs about a second under TCG, and the JSON checks of a
+# test run python dozens of times. pys_start starts one python for the test
+# (in the main shell, before any check: the FIFOs it opens must be
+# inherited by the subshells of pipelines and command substitutions);
+# pyrun then runs each snippet in it, as `python3 -c SCRIPT ARG...` would:
+# stdin, sys.argv, stdout and the exit status are the snippet's own, stderr
+# the test's. Without pys_start pyrun starts a python of its own. Snippets
+# run one at a time (not from two background jobs at once) and in the
+# network namespace the server was started in:
+#
+#   pys_start [NS [MODULE...]]   NS: run the server there (default: the
+#                                test's own); MODULEs are imported at once,
+#                                while the test goes on (scapy takes many
+#                                seconds under TCG)
+
+_PYS_SERVER='
+import io, os, sys, traceback
+req = open(sys.argv[1], "rb")
+rsp = open(sys.argv[2], "wb")
+for m in sys.argv[3:]:
+    __import__(m)
+def part():
+    return req.read(int(req.readline())).decode("utf-8", "surrogateescape")
+while True:
+    head = req.readline()
+    if not head:
+        break
+    parts = [part() for _ in range(int(head))]
+    out = io.StringIO()
+    saved = sys.stdin, sys.stdout, sys.argv
+    sys.stdin, sys.stdout = io.StringIO(parts[-1]), out
+    sys.argv = ["-c"] + parts[1:-1]
+    rc = 0
+    try:
+        exec(compile(parts[0], "<pyrun>", "exec"), {"__name__": "__main__"})
+    except SystemExit as e:
+        if e.code is None:
+            rc = 0
+        elif isinstance(e.code, int):
+            rc = e.code
+        else:
+            print(e.code, file=sys.stderr)
+            rc = 1
+    except BaseException:
+        traceback.print_exc()
+        rc = 1
+    finally:
+        sys.stdin, sys.stdout, sys.argv = saved
+    b = out.getvalue().encode("utf-8", "surrogateescape")
+    rsp.write(b"%d %d\n" % (rc, len(b)) + b)
+    rsp.flush()
+'
+
+PYS_W=""
+PYS_R=""
+
+pys_start() {
+	local d ns=${1:-}
+	[ $# -gt 0 ] && shift
+	d=$(mktemp -d /tmp/pys.XXXXXX) || return 1
+	mkfifo "$d/req" "$d/rsp" || return 1
+	if [ -n "$ns" ]; then
+		ip netns exec "$ns" "$PY" -c "$_PYS_SERVER" "$d/req" "$d/rsp" "$@" &
+	else
+		"$PY" -c "$_PYS_SERVER" "$d/req" "$d/rsp" "$@" &
+	fi
+	# Both sides open req first, then rsp: no deadlock.
+	exec {PYS_W}>"$d/req" {PYS_R}<"$d/rsp"
+	rm -rf "$d"
+}
+
+# pyrun SCRIPT [ARG...] < input
+pyrun() {
+	[ -n "$PYS_W" ] || { "$PY" -c "$@"; return; }
+	local LC_ALL=C in a rc len out
+	in=$(cat; echo .)
+	in=${in%.}
+	{
+		printf '%d\n' $(($# + 1))
+		for a in "$@" "$in"; do printf '%d\n%s' "${#a}" "$a"; done
+	} >&"$PYS_W" || return 1
+	read -r -t 300 rc len <&"$PYS_R" || return 1
+	# bash's read takes a pipe a byte at a time: head for long outputs
+	# (the pipe holds no more than these bytes).
+	if [ "$len" -gt 1024 ]; then
+		head -c "$len" <&"$PYS_R"
+	elif [ "$len" -gt 0 ]; then
+		IFS= read -r -N "$len" -t 300 out <&"$PYS_R"
+		printf '%s' "$out"
+	fi
+	return "$rc"
+}
+
 # JSON query with Debian's python: jq_py 'EXPR' < json  (EXPR sees `d`)
-jq_py() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+jq_py() { pyrun "import json,sys; d=json.load(sys.stdin); print($1)"; }

@@ -101,15 +101,13 @@ topo_gateways() {
 
 # --- native XFRM -------------------------------------------------------------
 
-# Modules the native peer needs (no udev in the guest).
+# Modules the native peer needs (no udev in the guest). One modprobe for
+# all (-a goes on past a module this kernel lacks or has built in).
 native_modules() {
-	local m
-	for m in xfrm_user esp4 esp6 ah4 ah6 xfrm4_tunnel xfrm6_tunnel \
-		 tunnel4 tunnel6 authenc authencesn gcm ccm chacha20poly1305 \
-		 seqiv echainiv cbc ctr sha1_generic sha256_generic sha512_generic \
-		 xcbc cmac; do
-		modprobe -q "$m" 2>/dev/null
-	done
+	modprobe -qa xfrm_user esp4 esp6 ah4 ah6 xfrm4_tunnel xfrm6_tunnel \
+		tunnel4 tunnel6 authenc authencesn gcm ccm chacha20poly1305 \
+		seqiv echainiv cbc ctr sha1_generic sha256_generic sha512_generic \
+		xcbc cmac 2>/dev/null
 	return 0
 }
 
@@ -188,34 +186,23 @@ wait_listener() {
 	return 1
 }
 
-# tcp_transfer SRCNS DSTNS DSTADDR BYTES: send BYTES of a file that repeats
-# the marker over TCP and compare checksums on both ends.
+# tcp_transfer SRCNS DSTNS DSTADDR BYTES [PORT]: send BYTES of a file that
+# repeats the marker over TCP and compare checksums on both ends. No python
+# (a python start costs about a second under TCG): busybox nc receives
+# until the sender closes, bash's /dev/tcp sends. The receiver's stdin is
+# /dev/null, so it half-closes its own side at once: harmless, the sender
+# only writes.
 tcp_transfer() {
 	local sns=$1 dns=$2 addr=$3 bytes=$4 port=${5:-5001} want got pid
-	# (not python: every process start costs under TCG)
 	yes "$MARKER" | tr -d '\n' | head -c "$bytes" >/tmp/tx.bin
 	want=$(sha256sum </tmp/tx.bin | cut -d' ' -f1)
 	rm -f /tmp/rx.bin
-	ip netns exec "$dns" timeout 120 /usr/bin/python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1)
-c, _ = s.accept()
-with open("/tmp/rx.bin", "wb") as f:
-    while True:
-        b = c.recv(65536)
-        if not b: break
-        f.write(b)
-' "$addr" "$port" &
+	ip netns exec "$dns" timeout 120 busybox nc -l -p "$port" \
+		</dev/null >/tmp/rx.bin &
 	pid=$!
 	wait_listener "$dns" t "$port"
-	ip netns exec "$sns" timeout 120 /usr/bin/python3 -c '
-import socket, sys
-a = sys.argv[1]
-s = socket.create_connection((a, int(sys.argv[2])), timeout=30)
-s.sendall(open("/tmp/tx.bin", "rb").read()); s.close()
-' "$addr" "$port" || { kill $pid 2>/dev/null; return 1; }
+	ip netns exec "$sns" timeout 120 bash -c 'cat /tmp/tx.bin >"/dev/tcp/$1/$2"' \
+		_ "$addr" "$port" || { kill $pid 2>/dev/null; return 1; }
 	wait $pid || return 1
 	got=$(sha256sum </tmp/rx.bin | cut -d' ' -f1)
 	[ "$want" = "$got" ]

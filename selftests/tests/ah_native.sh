@@ -29,6 +29,7 @@ AH_TCP_BYTES=32768
 kipsec_load
 native_modules
 topo_hosts
+pys_start m scapy.all
 
 ka() { ip netns exec a "$KIPSEC" "$@"; }
 
@@ -63,14 +64,17 @@ AH_WORDS=("auth-trunc 'hmac(sha1)' $H20 96"
 setup() {
 	local w=$1 mode=$2 oa=$3 ob=$4 nin=${7-} nout=${8-}
 	[ $# -lt 7 ] && [[ $oa != *:* ]] && nin="flag align4"
-	ka sa flush; ka policy flush
 	ip -n b xfrm state flush; ip -n b xfrm policy flush
-	eval "ka sa add src $oa dst $ob proto ah spi 0x1001 mode $mode reqid 1 replay-window 64 $w ${5:-}" &&
-	eval "ka sa add src $ob dst $oa proto ah spi 0x2001 mode $mode reqid 2 replay-window 64 $w ${6:-}" &&
-	ka policy add dir out src "$oa" dst "$ob" action protect \
-		tmpl proto ah mode "$mode" src "$oa" dst "$ob" reqid 1 &&
-	ka policy add dir in src "$ob" dst "$oa" action protect \
-		tmpl proto ah mode "$mode" src "$ob" dst "$oa" reqid 2 &&
+	# kipsec's side in one process (-batch quotes words as the shell
+	# does): every process start costs under TCG.
+	ka -batch - <<-EOF &&
+	sa flush
+	policy flush
+	sa add src $oa dst $ob proto ah spi 0x1001 mode $mode reqid 1 replay-window 64 $w ${5:-}
+	sa add src $ob dst $oa proto ah spi 0x2001 mode $mode reqid 2 replay-window 64 $w ${6:-}
+	policy add dir out src $oa dst $ob action protect tmpl proto ah mode $mode src $oa dst $ob reqid 1
+	policy add dir in src $ob dst $oa action protect tmpl proto ah mode $mode src $ob dst $oa reqid 2
+	EOF
 	eval "ip -n b xfrm state add src $oa dst $ob proto ah spi 0x1001 mode $mode reqid 1 replay-window 64 $w $nin" &&
 	eval "ip -n b xfrm state add src $ob dst $oa proto ah spi 0x2001 mode $mode reqid 2 replay-window 64 $w $nout" &&
 	native_policy b in "$oa" "$ob" "$oa" "$ob" "$mode" 1 ah &&
@@ -140,7 +144,9 @@ run_case "sha256 transport v4 esn" "${AH_WORDS[1]}" transport "$A4" "$B4" no \
 
 # --- tampering ---------------------------------------------------------------
 
-cat >/tmp/ah_tamper.py <<'PY'
+# One python in m for both tamper runs, scapy imported from the start
+# while the cases above run (an import costs many seconds under TCG).
+AH_TAMPER=$(cat <<'PY'
 import sys, time
 from scapy.all import rdpcap, sendp, Ether, Raw
 
@@ -189,6 +195,7 @@ else:                                      # hop limit, traffic class, flow labe
 send(pkts[4])
 send(pkts[4])                              # replay
 PY
+)
 
 # tamper NAME MODE OA OB: native's packets to a kept back in m, then resent
 tamper() {
@@ -212,7 +219,7 @@ tamper() {
 	capture_stop
 	tc -n m qdisc del dev m1 clsact
 	t_check "$name: resend 7 altered packets from m" \
-		n m "$PY" /tmp/ah_tamper.py /tmp/held.pcap m0 "$mac"
+		pyrun "$AH_TAMPER" /tmp/held.pcap m0 "$mac" </dev/null
 	t_eq "$name: header, payload, ICV bit flips: in_auth_fail 3" \
 		"$(kipsec_stat 0x2001 "$oa" in_auth_fail)" 3
 	t_eq "$name: mutable fields changed: accepted 2" \

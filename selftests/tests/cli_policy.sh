@@ -96,7 +96,7 @@ t_check "config set default-in bypass" $K config set default-in bypass default-f
 t_eq "config show after reset" "$($K -j config show | jsub '[{"default_in":"bypass","default_out":"bypass","default_fwd":"bypass"}]')" ok
 
 # 10,000 policies via -batch: the dump is complete, with no duplicates
-"$PY" - "$TMP" <<'PYEOF'
+pyrun '
 import sys
 d = sys.argv[1]
 with open(d + "/stable", "w") as f:
@@ -112,7 +112,7 @@ with open(d + "/churn", "w") as f:
             f.write("policy add dir fwd src 100.64.%d.%d dst 100.65.0.0/16 action bypass\n" % (i >> 8, i & 255))
         for i in range(1000):
             f.write("policy del dir fwd src 100.64.%d.%d dst 100.65.0.0/16\n" % (i >> 8, i & 255))
-PYEOF
+' "$TMP" </dev/null
 t_check "-batch installs 10,000 policies" $K -batch "$TMP/stable"
 $K -j policy show > "$TMP/dump"
 t_eq "dump of 10,000 is complete" "$(jexpr 'len(d)' < "$TMP/dump")" 10000
@@ -126,7 +126,7 @@ churn=$!
 bad=0
 for i in 1 2 3 4 5; do
 	$K -j policy show > "$TMP/dump$i" 2>/dev/null || { bad=1; continue; }
-	res=$("$PY" - "$TMP/dump$i" "$TMP/ids" <<'PYEOF'
+	res=$(pyrun '
 import ast, json, sys
 d = json.load(open(sys.argv[1]))
 stable = set(ast.literal_eval(open(sys.argv[2]).read()))
@@ -134,8 +134,7 @@ ids = [p["id"] for p in d]
 dup = len(ids) - len(set(ids))
 missing = len(stable - set(ids))
 print("ok" if not dup and not missing else "dup %d missing %d" % (dup, missing))
-PYEOF
-)
+' "$TMP/dump$i" "$TMP/ids" </dev/null)
 	[ "$res" = ok ] || { bad=1; t_diag "dump $i under churn: $res"; }
 done
 wait $churn

@@ -89,7 +89,7 @@ t_eq "show -j has no key anywhere" \
 	"$($K -j sa show | jexpr 'any("key" in s.get(a, {}) for s in d for a in ("aead","enc","auth"))')" False
 t_eq "show -j -k has every key" \
 	"$($K -j -k sa show | jexpr 'sorted(s[a]["key"] for s in d for a in ("aead","enc","auth") if a in s)')" \
-	"$($PY -c 'import sys; print(sorted(sys.argv[1:]))' $AEAD_KEY $CBC_KEY $SHA256_KEY $SHA512_KEY $SHA256_KEY $AEAD_KEY2 $AEAD_KEY)"
+	"$(pyrun 'import sys; print(sorted(sys.argv[1:]))' $AEAD_KEY $CBC_KEY $SHA256_KEY $SHA512_KEY $SHA256_KEY $AEAD_KEY2 $AEAD_KEY </dev/null)"
 t_eq "show -j -k round trip (esp tunnel aead)" \
 	"$($K -j -k sa show | jsel '[s for s in d if s["spi"] == "0x00001001"]' | jsub "$SA1")" ok
 txt=$($K sa show)
@@ -165,16 +165,16 @@ sleep 1
 kill $mon
 wait $mon 2>/dev/null
 t_eq "monitor -j: sa_new, sa_del, policy_new, policy_flush in order" \
-	"$("$PY" -c '
+	"$(pyrun '
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-print([e["event"] for e in ev])' "$TMP/events" 2>&1)" \
+print([e["event"] for e in ev])' "$TMP/events" </dev/null 2>&1)" \
 	"['sa_new', 'sa_del', 'policy_new', 'policy_flush']"
 t_eq "monitor events carry the SA, without keys" \
-	"$("$PY" -c '
+	"$(pyrun '
 import json, sys
 e = json.loads(open(sys.argv[1]).readline())
-print(e["sa"]["spi"], "key" in e["sa"].get("aead", {}))' "$TMP/events" 2>&1)" \
+print(e["sa"]["spi"], "key" in e["sa"].get("aead", {}))' "$TMP/events" </dev/null 2>&1)" \
 	"0x00004001 False"
 
 $K sa flush

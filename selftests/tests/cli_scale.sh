@@ -14,9 +14,11 @@ N=20000
 N=${KIPSEC_SCALE_N:-$N}
 
 count() {
-	$K -j stats | "$PY" -c "import json,sys; print(json.load(sys.stdin)[0]['$1'])"
+	$K -j stats | pyrun "import json,sys; print(json.load(sys.stdin)[0]['$1'])"
 }
 
+# One python for the generator and every check (pyrun, lib.sh).
+pys_start
 kipsec_load
 $K sa flush
 $K policy flush
@@ -24,7 +26,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
 # One generator call for both files (the guest is TCG-emulated: keep it cheap).
-"$PY" - "$TMP" "$N" <<'PYEOF'
+pyrun '
 import sys
 d, n = sys.argv[1], int(sys.argv[2])
 with open(d + "/policies", "w") as f:
@@ -46,14 +48,14 @@ with open(d + "/sas", "w") as f:
         w("sa add src 192.0.2.1 dst 198.51.100.%d proto esp spi 0x%x mode tunnel reqid %d "
           "aead rfc4106(gcm(aes)) 0x%032x%08x 128\n"
           % (1 + (i % 200), 0x10000 + i, 1 + i % 500, (i * 0x9e3779b97f4a7c15) & ((1 << 128) - 1), i))
-PYEOF
+' "$TMP" "$N" </dev/null
 
 t0=$(date +%s.%N)
 $K -batch "$TMP/policies"
 rc=$?
 t1=$(date +%s.%N)
 t_eq "-batch installs $N policies" "$rc" 0
-t_diag "install $((N / 1000))k policies: $(echo "$t1 - $t0" | "$PY" -c 'print("%.2f" % eval(input()))') s"
+t_diag "install $((N / 1000))k policies: $(echo "$t1 - $t0" | pyrun 'print("%.2f" % eval(input()))') s"
 t_eq "stats policy_count == $N" "$(count policy_count)" "$N"
 
 t0=$(date +%s.%N)
@@ -61,22 +63,22 @@ $K -batch "$TMP/sas"
 rc=$?
 t1=$(date +%s.%N)
 t_eq "-batch installs $N SAs (rfc4106)" "$rc" 0
-t_diag "install $((N / 1000))k SAs: $(echo "$t1 - $t0" | "$PY" -c 'print("%.2f" % eval(input()))') s"
+t_diag "install $((N / 1000))k SAs: $(echo "$t1 - $t0" | pyrun 'print("%.2f" % eval(input()))') s"
 t_eq "stats sa_count == $N" "$(count sa_count)" "$N"
 
 t0=$(date +%s.%N)
 $K -j sa show > "$TMP/sadump"
 t1=$(date +%s.%N)
-t_diag "dump $((N / 1000))k SAs: $(echo "$t1 - $t0" | "$PY" -c 'print("%.2f" % eval(input()))') s"
+t_diag "dump $((N / 1000))k SAs: $(echo "$t1 - $t0" | pyrun 'print("%.2f" % eval(input()))') s"
 t_eq "SA dump is complete, no duplicates" \
-	"$("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d), len({(s["spi"], s["dst"]) for s in d}))' "$TMP/sadump")" \
+	"$(pyrun 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d), len({(s["spi"], s["dst"]) for s in d}))' "$TMP/sadump" </dev/null)" \
 	"$N $N"
 
 t0=$(date +%s.%N)
 t_check "sa flush" $K sa flush
 t_check "policy flush" $K policy flush
 t1=$(date +%s.%N)
-t_diag "flush $((N / 1000))k SAs and policies: $(echo "$t1 - $t0" | "$PY" -c 'print("%.2f" % eval(input()))') s"
+t_diag "flush $((N / 1000))k SAs and policies: $(echo "$t1 - $t0" | pyrun 'print("%.2f" % eval(input()))') s"
 t_eq "flush brings sa_count to 0" "$(count sa_count)" 0
 t_eq "flush brings policy_count to 0" "$(count policy_count)" 0
 

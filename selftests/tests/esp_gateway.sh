@@ -255,9 +255,10 @@ fail_closed() {
 	acq0=$(kipsec_stat ga acquire_sent)
 	gbin0=$(sa_cnt gb "$KGB" "$SAB" "$OA" "$OB" in)
 	capture_start fc m m0 || { t_fail "$label: capture"; return 1; }
-	# 8 s of pings: long enough that the deletion lands mid-flow even when
-	# the host is slow to run the CLI.
-	n ha ping -c 160 -i 0.05 -W 1 -p "$MARKER_HEX" "$HB" >/tmp/fc.ping 2>&1 &
+	# At most 8 s of pings: long enough that the deletion lands mid-flow
+	# even when the host is slow to run the CLI. (ip netns exec execs
+	# ping: $! is ping's own pid.)
+	ip netns exec ha ping -c 160 -i 0.05 -W 1 -p "$MARKER_HEX" "$HB" >/tmp/fc.ping 2>&1 &
 	i=$!
 	# Delete once the flow demonstrably runs through the tunnel (a fixed
 	# delay is not enough on a loaded TCG host).
@@ -267,6 +268,14 @@ fail_closed() {
 	done
 	t_check "$label: delete ga's outbound SA while ha pings hb" \
 		n ga "$KIPSEC" sa del dst "$OB" proto esp spi "$SAB"
+	# Once 20 requests were dropped the point is made: SIGINT ends ping
+	# early, with its summary (what it sent is what was sent, however
+	# many that was).
+	for _ in $(seq 1 50); do
+		[ "$(kipsec_stat ga out_no_sa)" -ge $((nosa0 + 20)) ] && break
+		sleep 0.2
+	done
+	kill -INT $i 2>/dev/null
 	wait $i
 	capture_stop
 	sleep 0.2
@@ -321,27 +330,31 @@ open("/tmp/udp.rx", "w").write(d.hex())
 ' "$addr" "$port" &
 	pid=$!
 	wait_listener "$dns" u "$port"
-	ip netns exec "$sns" "$PY" -c '
-import socket, sys
-s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET, socket.SOCK_DGRAM)
-s.sendto(b"Z", (sys.argv[1], int(sys.argv[2])))
-' "$addr" "$port"
+	# The sender: bash's /dev/udp (one python start fewer).
+	ip netns exec "$sns" bash -c 'printf Z >"/dev/udp/$1/$2"' _ "$addr" "$port"
 	wait $pid
 	cat /tmp/udp.rx 2>/dev/null
 }
 
-# offloads NS DEV: "tso=N gso=N" from the ethtool ioctl (no ethtool binary
-# on the host)
+# offloads NS DEV [NS DEV...]: "tso=N gso=N" of each device, one line each,
+# from the ethtool ioctl (no ethtool binary on the host); one python for
+# all, which enters each named namespace itself (setns).
 offloads() {
-	ip netns exec "$1" "$PY" - "$2" <<-'PY'
-	import ctypes, fcntl, socket, struct, sys
-	s = socket.socket()
-	def get(cmd):
+	"$PY" - "$@" <<-'PY'
+	import ctypes, fcntl, os, socket, struct, sys
+	libc = ctypes.CDLL(None, use_errno=True)
+	def get(s, dev, cmd):
 	    ev = ctypes.create_string_buffer(struct.pack("II", cmd, 0), 8)
-	    ifr = struct.pack("16sQ", sys.argv[1].encode(), ctypes.addressof(ev))
+	    ifr = struct.pack("16sQ", dev.encode(), ctypes.addressof(ev))
 	    fcntl.ioctl(s.fileno(), 0x8946, ifr)	# SIOCETHTOOL
 	    return struct.unpack("II", ev.raw)[1]
-	print("tso=%d gso=%d" % (get(0x1e), get(0x23)))	# ETHTOOL_GTSO, _GGSO
+	for ns, dev in zip(sys.argv[1::2], sys.argv[2::2]):
+	    fd = os.open("/run/netns/" + ns, os.O_RDONLY)
+	    if libc.setns(fd, 0x40000000) != 0:	# CLONE_NEWNET
+	        sys.exit("setns %s: %s" % (ns, os.strerror(ctypes.get_errno())))
+	    os.close(fd)
+	    with socket.socket() as s:	# a socket of that namespace
+	        print("tso=%d gso=%d" % (get(s, dev, 0x1e), get(s, dev, 0x23)))	# ETHTOOL_GTSO, _GGSO
 	PY
 }
 
@@ -387,8 +400,11 @@ sizes() {
 	# GSO: ha's veth sends TCP super-packets, the veth hands them to ga
 	# unsegmented, kipsec segments them (one SPD lookup each) and encrypts
 	# every segment.
-	t_eq "$label: TSO and GSO on ha's veth" "$(offloads ha ha0)" "tso=1 gso=1"
-	t_eq "$label: TSO and GSO on ga's LAN veth" "$(offloads ga ga1)" "tso=1 gso=1"
+	local off
+	# (a here-string, not <(...): the guest has no /dev/fd)
+	mapfile -t off <<<"$(offloads ha ha0 ga ga1)"
+	t_eq "$label: TSO and GSO on ha's veth" "${off[0]:-}" "tso=1 gso=1"
+	t_eq "$label: TSO and GSO on ga's LAN veth" "${off[1]:-}" "tso=1 gso=1"
 	fam_vars 4
 	out0=$(kipsec_sa_pkts ga $SAB $OB out)
 	in0=$(kipsec_sa_pkts ga $SBA $OA in)

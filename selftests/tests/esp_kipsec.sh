@@ -22,27 +22,29 @@ EK_TCP_BYTES=65536
 ka() { ip netns exec a "$KIPSEC" "$@"; }
 kb() { ip netns exec b "$KIPSEC" "$@"; }
 
-# sa_pkts NS SPI DST in|out
-sa_pkts() {
-	ip netns exec "$1" "$KIPSEC" -j -s sa get dst "$3" proto esp spi "$2" |
-		jq_py "(d[0] if isinstance(d, list) else d)['stats']['${4}_packets']"
-}
+# sa_pkts NS SPI DST in|out (net.sh's sed reader: no python start)
+sa_pkts() { kipsec_sa_pkts "$@"; }
 
 setup() { # WORDS MODE OA OB SELA SELB
-	local w=$1 m=$2 oa=$3 ob=$4 sa=$5 sb=$6 k
-	for k in ka kb; do $k sa flush; $k policy flush; done
-	eval "ka sa add src $oa dst $ob proto esp spi 0x1001 mode $m reqid 1 replay-window 64 $w" &&
-	eval "ka sa add src $ob dst $oa proto esp spi 0x2001 mode $m reqid 2 replay-window 64 $w" &&
-	eval "kb sa add src $oa dst $ob proto esp spi 0x1001 mode $m reqid 1 replay-window 64 $w" &&
-	eval "kb sa add src $ob dst $oa proto esp spi 0x2001 mode $m reqid 2 replay-window 64 $w" &&
-	ka policy add dir out src "$sa" dst "$sb" action protect \
-		tmpl proto esp mode "$m" src "$oa" dst "$ob" reqid 1 &&
-	ka policy add dir in src "$sb" dst "$sa" action protect \
-		tmpl proto esp mode "$m" src "$ob" dst "$oa" reqid 2 &&
-	kb policy add dir out src "$sb" dst "$sa" action protect \
-		tmpl proto esp mode "$m" src "$ob" dst "$oa" reqid 2 &&
-	kb policy add dir in src "$sa" dst "$sb" action protect \
-		tmpl proto esp mode "$m" src "$oa" dst "$ob" reqid 1
+	local w=$1 m=$2 oa=$3 ob=$4 sa=$5 sb=$6
+	# One kipsec process per side (-batch quotes words as the shell
+	# does): every process start costs under TCG.
+	ka -batch - <<-EOF &&
+	sa flush
+	policy flush
+	sa add src $oa dst $ob proto esp spi 0x1001 mode $m reqid 1 replay-window 64 $w
+	sa add src $ob dst $oa proto esp spi 0x2001 mode $m reqid 2 replay-window 64 $w
+	policy add dir out src $sa dst $sb action protect tmpl proto esp mode $m src $oa dst $ob reqid 1
+	policy add dir in src $sb dst $sa action protect tmpl proto esp mode $m src $ob dst $oa reqid 2
+	EOF
+	kb -batch - <<-EOF
+	sa flush
+	policy flush
+	sa add src $oa dst $ob proto esp spi 0x1001 mode $m reqid 1 replay-window 64 $w
+	sa add src $ob dst $oa proto esp spi 0x2001 mode $m reqid 2 replay-window 64 $w
+	policy add dir out src $sb dst $sa action protect tmpl proto esp mode $m src $ob dst $oa reqid 2
+	policy add dir in src $sa dst $sb action protect tmpl proto esp mode $m src $oa dst $ob reqid 1
+	EOF
 }
 
 run_case() { # NAME WORDS MODE OA OB SELA SELB
@@ -74,9 +76,7 @@ GCM="aead 'rfc4106(gcm(aes))' $K20 128"
 CBC="enc 'cbc(aes)' $K16 auth-trunc 'hmac(sha256)' $H32 128"
 
 # ns_stat NS NAME: a namespace counter from kipsec stats
-ns_stat() {
-	ip netns exec "$1" "$KIPSEC" -j stats | jq_py "d[0]['stats']['$2']"
-}
+ns_stat() { kipsec_stat "$@"; }
 
 # Delete the SAs while packets are in flight (in the async pass: queued in
 # padata): nothing leaks, the drops are counted, and the module still

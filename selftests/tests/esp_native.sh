@@ -29,14 +29,17 @@ ka() { ip netns exec a "$KIPSEC" "$@"; }
 # Outer addresses SA/SB; the traffic selectors SELA/SELB default to them.
 setup() {
 	local words=$1 mode=$2 oa=$3 ob=$4 sela=${5:-$3} selb=${6:-$4}
-	ka sa flush; ka policy flush
 	ip -n b xfrm state flush; ip -n b xfrm policy flush
-	eval "ka sa add src $oa dst $ob proto esp spi 0x1001 mode $mode reqid 1 replay-window 64 $words" &&
-	eval "ka sa add src $ob dst $oa proto esp spi 0x2001 mode $mode reqid 2 replay-window 64 $words" &&
-	ka policy add dir out src "$sela" dst "$selb" action protect \
-		tmpl proto esp mode "$mode" src "$oa" dst "$ob" reqid 1 &&
-	ka policy add dir in src "$selb" dst "$sela" action protect \
-		tmpl proto esp mode "$mode" src "$ob" dst "$oa" reqid 2 &&
+	# kipsec's side in one process (-batch quotes words as the shell
+	# does): every process start costs under TCG.
+	ka -batch - <<-EOF &&
+	sa flush
+	policy flush
+	sa add src $oa dst $ob proto esp spi 0x1001 mode $mode reqid 1 replay-window 64 $words
+	sa add src $ob dst $oa proto esp spi 0x2001 mode $mode reqid 2 replay-window 64 $words
+	policy add dir out src $sela dst $selb action protect tmpl proto esp mode $mode src $oa dst $ob reqid 1
+	policy add dir in src $selb dst $sela action protect tmpl proto esp mode $mode src $ob dst $oa reqid 2
+	EOF
 	# A native tunnel SA whose inner family differs from the outer one
 	# needs af-unspec, or its selector takes the outer family and native
 	# drops what it decrypted (XfrmInStateMismatch).

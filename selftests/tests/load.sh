@@ -6,6 +6,8 @@
 # namespace, and 5 (stress: 50) load/unload cycles run while namespaces come and go.
 
 . "$(dirname "$0")/../lib.sh"
+# One python for the 13 JSON reads below (pyrun, lib.sh).
+pys_start
 
 stat_of() { # NS KEY: one namespace counter from `kipsec -j stats`
 	ip netns exec "$1" "$KIPSEC" -j stats | jq_py "d[0]['stats']['$2']"

@@ -55,23 +55,22 @@ monitors_start() {
 
 # expires NS soft|hard: EXPIRE events of that kind for SPI 0x1001 so far
 expires() {
-	"$PY" - "$1" "$2" <<-'PY'
-	import json, sys
-	n = 0
-	for line in open("/tmp/mon." + sys.argv[1]):
-	    try:
-	        e = json.loads(line)
-	    except ValueError:
-	        continue
-	    if isinstance(e, list):
-	        e = e[0] if e else {}
-	    sa = e.get("sa", {})
-	    if (e.get("event") == "sa_expire" and
-	            bool(e.get("hard")) == (sys.argv[2] == "hard") and
-	            str(sa.get("spi")) in ("0x1001", "4097", "0x00001001")):
-	        n += 1
-	print(n)
-	PY
+	pyrun '
+import json, sys
+n = 0
+for line in open("/tmp/mon." + sys.argv[1]):
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if isinstance(e, list):
+        e = e[0] if e else {}
+    sa = e.get("sa", {})
+    if (e.get("event") == "sa_expire" and
+            bool(e.get("hard")) == (sys.argv[2] == "hard") and
+            str(sa.get("spi")) in ("0x1001", "4097", "0x00001001")):
+        n += 1
+print(n)' "$1" "$2" </dev/null
 }
 
 ns_stat() { ip netns exec "$1" "$KIPSEC" -j stats | jq_py "d[0]['stats']['$2']"; }
@@ -89,6 +88,7 @@ wait_for() {
 	return 1
 }
 
+pys_start
 kipsec_load
 topo_hosts
 t_check "monitors of a and b listen" monitors_start

@@ -130,7 +130,8 @@
  *
  * Allocates an SPI free for (DST, PROTO) in [min, max] and creates a larval
  * SA that carries no traffic until KIPSEC_CMD_SA_UPDATE completes it. A
- * larval SA is deleted after KIPSEC_LARVAL_SECS. Reply: KIPSEC_A_SA.
+ * larval SA is deleted after KIPSEC_LARVAL_SECS (module parameter
+ * larval_secs). Reply: KIPSEC_A_SA.
  *
  * KIPSEC_CMD_POLICY_NEW, KIPSEC_CMD_POLICY_UPDATE
  * -----------------------------------------------
