@@ -93,6 +93,20 @@ kipsec_unload() {
 # Run a command in a network namespace: n NS CMD...
 n() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
+# t_relay: re-number a test program's KTAP points (on stdin) into this
+# test's sequence.
+t_relay() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) t_ok "${line#ok * }" ;;
+		"not ok "*) t_fail "${line#not ok * }" ;;
+		"# "*) t_diag "${line#\# }" ;;
+		*) t_diag "$line" ;;
+		esac
+	done
+}
+
 # Delete every named network namespace (test clean-up).
 netns_cleanup() { ip -all netns delete 2>/dev/null || true; }
 

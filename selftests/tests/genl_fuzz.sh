@@ -28,19 +28,6 @@ count=${GENL_FUZZ_COUNT:-20000}
 seed=${KIPSEC_FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 t_diag "seed $seed"
 
-# Re-number a program's KTAP points into this test's sequence.
-relay() {
-	local line
-	while IFS= read -r line; do
-		case $line in
-		"ok "*) t_ok "${line#ok * }" ;;
-		"not ok "*) t_fail "${line#not ok * }" ;;
-		"# "*) t_diag "${line#\# }" ;;
-		*) t_diag "$line" ;;
-		esac
-	done
-}
-
 if [ ! -x "$bin" ]; then
 	t_fail "genl_fuzz is built" "missing $bin"
 	t_done
@@ -91,7 +78,7 @@ ip netns add gf
 
 t0=$(date +%s.%N)
 out=$(n gf "$bin" --seed "$seed" --count "$count" 2>&1) && rc=0 || rc=$?
-relay <<<"$out"
+t_relay <<<"$out"
 t_eq "genl_fuzz as root: exit status" "$rc" 0
 t_diag "root run took $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
 
@@ -102,7 +89,7 @@ t_eq "state before the unprivileged run" "${before% fingerprint*}" "2 SAs, 2 pol
 t0=$(date +%s.%N)
 out=$(n gf "$bin" --unpriv --seed "$seed" --count $((count / 5)) 2>&1) &&
 	rc=0 || rc=$?
-relay <<<"$out"
+t_relay <<<"$out"
 t_eq "genl_fuzz unprivileged: exit status" "$rc" 0
 t_diag "unprivileged run took $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
 t_eq "the unprivileged run changed no SA or policy" \

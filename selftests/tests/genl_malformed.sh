@@ -14,15 +14,7 @@ if [ ! -x "$bin" ]; then
 	t_fail "genl_malformed is built" "missing $bin"
 else
 	out=$(ip netns exec gm "$bin" 2>&1) && rc=0 || rc=$?
-	# Re-number the program's KTAP points into this test's sequence.
-	while IFS= read -r line; do
-		case $line in
-		"ok "*) t_ok "${line#ok * }" ;;
-		"not ok "*) t_fail "${line#not ok * }" ;;
-		"# "*) t_diag "${line#\# }" ;;
-		*) t_diag "$line" ;;
-		esac
-	done <<<"$out"
+	t_relay <<<"$out"
 	t_eq "genl_malformed exit status" "$rc" 0
 fi
 netns_cleanup
