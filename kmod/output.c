@@ -464,17 +464,21 @@ static unsigned int out_fit(const struct kipsec_sa *sa, unsigned int mtu)
 
 /*
  * RFC 4301 8.2: a tunnel-mode packet that cannot be sent without
- * fragmentation (IPv4 with DF, IPv6 above the minimum MTU) is refused
- * with ICMP "fragmentation needed" / "packet too big" carrying the MTU
- * left once this SA's overhead is paid, and the inner route learns that
- * MTU so local TCP and the forwarding path size their packets for it.
- * Everything else may be fragmented after encapsulation.
+ * fragmentation (IPv4 with DF, IPv6 above the minimum MTU) is refused with
+ * ICMP "fragmentation needed" / "packet too big" carrying the MTU left
+ * once this SA's overhead is paid, and the inner route learns that MTU so
+ * local TCP and the forwarding path size their packets for it. Everything
+ * else, and everything on an SA with DF clear, may be fragmented after
+ * encapsulation.
  */
 static bool out_mtu_ok(struct kipsec_sa *sa, struct kipsec_sa *next,
 		       struct sk_buff *skb, struct dst_entry *dst)
 {
 	unsigned int mtu = dst_mtu(dst);
 
+	/* DF clear: the operator wants outer fragments, not PMTU discovery. */
+	if (READ_ONCE(sa->df) == KIPSEC_DF_CLEAR)
+		return true;
 	if (next)
 		mtu = out_fit(next, mtu);
 	mtu = out_fit(sa, mtu);

@@ -9,7 +9,10 @@
 #
 #   1. PMTU, IPv4 and IPv6: a DF packet too big for the SA is refused with
 #      ICMP "fragmentation needed" / "packet too big" carrying the MTU left
-#      after this SA's overhead (AES-GCM: 1446 / 1426 on a 1500 path), the
+#      after this SA's overhead (AES-GCM-128, 8-byte IV, 16-byte ICV, 4-byte
+#      padding block: outer header + 8 (SPI, seq) + 8 + payload padded with
+#      its 2-byte trailer to 4 + 16 = MTU, so 1446 / 1426 on a 1500-byte
+#      path and 1346 / 1326 on 1400; NAT-T adds 8: 1438, 1338), the
 #      inner route learns it; m's ICMP about the outer packet lowers ga's
 #      outer path MTU (route exception) and the next inner MTU follows
 #      (1346 / 1326); packets of exactly that size pass.
@@ -22,6 +25,10 @@
 #      through the tunnel (matched on the quoted packet), never in clear.
 #   6. The same PMTU steps with ESP in UDP (NAT-T): the UDP header is part
 #      of the overhead, and ICMP quoting UDP 4500 is matched by its port.
+#   7. tools/nft/kipsec-failclosed.nft on ga: harmless with kipsec loaded;
+#      with kipsec unloaded, nothing to the protected prefixes leaves the
+#      WAN in clear.
+#   Also: an SA with DF clear fragments instead of sending ICMP.
 
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../net.sh"
@@ -96,6 +103,21 @@ pmtu_case() { # FAM HB OB SPI PINGSIZE_1500 MTU1 SIZE1 MTU2 SIZE2 TOOBIG_TEXT
 
 pmtu_case 4 10.2.0.2 $B4 0x1004 1472 1446 1418 1346 1318 "mtu = "
 pmtu_case 6 fd12::2 $B6 0x1006 1452 1426 1378 1326 1278 "mtu="
+
+# An SA with DF clear fragments instead (cold caches: no learnt MTU).
+n ga "$KIPSEC" sa update dst $B4 proto esp spi 0x1004 df clear
+for ns in ha ga; do ip -n $ns route flush cache; done
+mtu0=$(sa_stat ga 0x1004 $B4 out_mtu)
+capture_start dfc m m0
+n ha ping -4 -c2 -i0.3 -W3 -M do -s 1472 10.2.0.2 >/tmp/dfc.ping 2>&1
+capture_stop
+t_eq "IPv4, SA with DF clear: 1500-byte DF pings are answered" \
+	"$(ping_received /tmp/dfc.ping)" 2
+t_eq "IPv4, SA with DF clear: no ICMP, nothing counted in out_mtu" \
+	"$(sa_stat ga 0x1004 $B4 out_mtu)" "$mtu0"
+t_check "IPv4, SA with DF clear: the outer packets leave as fragments without DF" \
+	test "$(pcap_count dfc 'src 10.0.1.1 and ip[6:2] & 0x2000 != 0 and ip[6:2] & 0x4000 = 0')" -ge 2
+n ga "$KIPSEC" sa update dst $B4 proto esp spi 0x1004 df copy
 
 t_diag "took $SECONDS s so far"
 # --- 2. fragmentation without DF --------------------------------------------
@@ -210,6 +232,34 @@ t_eq "NAT-T: pings of exactly mtu 1338 cross the tunnel" \
 	"$(ping_received /tmp/mtu.ping)" 3
 t_check "NAT-T: as 1400-byte UDP 4500 packets on the wire" \
 	test "$(pcap_count natt 'src 10.0.1.1 and udp port 4500 and ip[2:2] = 1400')" -ge 3
+
+t_diag "took $SECONDS s so far"
+
+# --- 7. the shipped fail-closed nft recipe -------------------------------------
+
+# ga's LAN prefixes to hb's side must never leave its WAN in clear, even
+# with kipsec unloaded.
+sed -e 's/^define KIPSEC_WAN = .*/define KIPSEC_WAN = "ga0"/' \
+	"$KIPSEC_TOP/tools/nft/kipsec-failclosed.nft" >/tmp/failclosed.nft
+t_check "fail-closed recipe loads on ga" n ga nft -f /tmp/failclosed.nft
+t_check "with kipsec loaded, ha -> hb still works through the tunnel" \
+	n ha ping -4 -c2 -i0.3 -W3 10.2.0.2
+t_eq "... and the recipe stopped nothing" \
+	"$(n ga nft list table inet kipsec_failclosed | grep -o 'packets [0-9]*' | head -1)" "packets 0"
+netns_cleanup
+topo_gateways
+kipsec_unload
+t_check "kipsec unloaded" test ! -d /sys/module/kipsec
+n ga nft -f /tmp/failclosed.nft
+capture_start fc m m0
+n ha ping -4 -c3 -i0.3 -W1 -p "$MARKER_HEX" 10.2.0.2 >/dev/null 2>&1
+n ha ping -6 -c3 -i0.3 -W1 -p "$MARKER_HEX" fd12::2 >/dev/null 2>&1
+capture_stop
+t_eq "without kipsec, nothing to the protected prefixes leaves ga's WAN" \
+	"$(pcap_count fc 'src 10.1.0.2 or src fd11::2')" 0
+t_check_fail "... no cleartext marker on the wire" pcap_has_text fc "$MARKER_PING"
+t_eq "... the recipe's counters took the 6 pings" \
+	"$(n ga nft list table inet kipsec_failclosed | grep -o 'packets [0-9]*' | awk '{ s += $2 } END { print s }')" 6
 
 t_diag "took $SECONDS s"
 netns_cleanup

@@ -399,7 +399,9 @@ enum kipsec_mode {
  * enum kipsec_df - outer DF bit in IPv4 tunnel mode
  * @KIPSEC_DF_COPY: copy DF from the inner IPv4 header (set for inner IPv6)
  * @KIPSEC_DF_SET: always set DF
- * @KIPSEC_DF_CLEAR: never set DF; the outer packet may be fragmented
+ * @KIPSEC_DF_CLEAR: never set DF; the outer packet may be fragmented, and
+ *	an inner packet too big for the tunnel is fragmented after
+ *	encapsulation rather than refused with ICMP
  * @__KIPSEC_DF_MAX: internal
  */
 enum kipsec_df {
