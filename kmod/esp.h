@@ -32,6 +32,7 @@ struct net_device;
  * @family: inbound: family of the outer header
  * @outer_ds: inbound: DS field of the outer header (RFC 6040)
  * @outer_proto: inbound bundle: protocol of the SA at @outer_spi
+ * @encap_sport: inbound ESP in UDP: the UDP source port, else 0
  */
 struct kipsec_skb_cb {
 	struct kipsec_sa *sa;
@@ -53,6 +54,7 @@ struct kipsec_skb_cb {
 	u8 family;
 	u8 outer_ds;
 	u8 outer_proto;
+	__be16 encap_sport;
 };
 
 static inline struct kipsec_skb_cb *kipsec_cb(struct sk_buff *skb)

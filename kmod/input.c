@@ -27,6 +27,7 @@
 #include "device.h"
 #include "encap.h"
 #include "esp.h"
+#include "netlink.h"
 #include "netns.h"
 
 /* Is the inner destination this host (IN policy) or elsewhere (FWD)? */
@@ -209,6 +210,26 @@ static void in_bundle(struct kipsec_net *kn, struct kipsec_sa *sa,
 	kfree_skb(skb);
 }
 
+/*
+ * NAT-T: an authenticated packet from another outer address or port than
+ * the SA's peer means the NAT mapping changed; user space hears of it
+ * (the outer IP header is still at the network header).
+ */
+static void in_mapping(struct kipsec_sa *sa, struct sk_buff *skb,
+		       const struct kipsec_skb_cb *cb)
+{
+	union kipsec_addr src = {};
+
+	if (cb->family == AF_INET)
+		src.a4 = ip_hdr(skb)->saddr;
+	else
+		src.in6 = ipv6_hdr(skb)->saddr;
+	if (kipsec_addr_equal(&src, &sa->saddr) &&
+	    ntohs(cb->encap_sport) == sa->encap.sport)
+		return;
+	kipsec_nl_mapping(dev_net(cb->dev), sa, &src, cb->encap_sport);
+}
+
 /**
  * kipsec_input_done() - finish an inbound ESP packet after decryption
  * @skb: the packet; kipsec_cb(skb) as kipsec_in_hook() set it
@@ -246,6 +267,8 @@ void kipsec_input_done(struct sk_buff *skb, int err)
 			    KIPSEC_SA_STAT_IN_REPLAY);
 		goto out;
 	}
+	if (cb->encap_sport)
+		in_mapping(sa, skb, cb);
 
 	if (sa->id.proto == IPPROTO_AH)
 		nexthdr = kipsec_ah_strip(skb);
@@ -462,6 +485,8 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 		cb->outer_spi = outer->id.spi;
 		cb->outer_proto = outer->id.proto;
 	}
+	if (uh)
+		cb->encap_sport = uh->source;
 	dev_hold(cb->dev);
 	atomic_inc(&kn->inflight);
 

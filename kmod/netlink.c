@@ -1054,6 +1054,43 @@ err:
 }
 
 /**
+ * kipsec_nl_mapping() - report a NAT-T peer's new address or port
+ * @net: the namespace
+ * @sa: the inbound ESP-in-UDP SA that authenticated the packet
+ * @addr: the outer source address the packet came from
+ * @port: its UDP source port
+ *
+ * Datapath, any context: at most one KIPSEC_CMD_SA_MAPPING per SA and
+ * second on the "sa" group, so that an IKE daemon can move the SA pair.
+ */
+void kipsec_nl_mapping(struct net *net, struct kipsec_sa *sa,
+		       const union kipsec_addr *addr, __be16 port)
+{
+	unsigned long next = READ_ONCE(sa->mapping_next), now = jiffies;
+	struct sk_buff *skb;
+	void *hdr;
+
+	if ((next && time_before(now, next)) ||
+	    cmpxchg(&sa->mapping_next, next, now + HZ) != next)
+		return;
+	if (!genl_has_listeners(&kipsec_family, net, KIPSEC_MCGRP_IDX_SA))
+		return;
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &kipsec_family, 0, KIPSEC_CMD_SA_MAPPING);
+	if (!hdr || put_sa(skb, KIPSEC_A_SA, sa, false) ||
+	    put_addr(skb, KIPSEC_A_NEW_ADDR, addr, sa->id.family) ||
+	    nla_put_u16(skb, KIPSEC_A_NEW_PORT, ntohs(port))) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	genlmsg_multicast_netns(&kipsec_family, net, skb, 0,
+				KIPSEC_MCGRP_IDX_SA, GFP_ATOMIC);
+}
+
+/**
  * kipsec_nl_notify_sa() - tell the "sa" group about an SA (never its keys)
  * @net: the namespace
  * @cmd: KIPSEC_CMD_SA_NEW, _UPDATE, _DEL or _EXPIRE

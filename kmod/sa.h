@@ -135,6 +135,7 @@ struct kipsec_sa_pcpu_stats {
  * @soft: soft lifetime limits
  * @hard: hard lifetime limits
  * @encap: NAT-T encapsulation
+ * @mapping_next: jiffies before which no NAT-T mapping change is reported
  * @sel: selector (valid if KIPSEC_SA_A_SEL is present)
  * @aead: AEAD algorithm
  * @crypt: cipher
@@ -222,6 +223,7 @@ struct kipsec_sa {
 	u32 replay_window;
 	struct kipsec_sel sel;
 	struct kipsec_encap_cfg encap;
+	unsigned long mapping_next;
 	struct kipsec_lifetime soft;
 	struct kipsec_lifetime hard;
 	time64_t add_time;

@@ -25,6 +25,7 @@
 #      through the tunnel (matched on the quoted packet), never in clear.
 #   6. The same PMTU steps with ESP in UDP (NAT-T): the UDP header is part
 #      of the overhead, and ICMP quoting UDP 4500 is matched by its port.
+#      Then the peer's port changes: one sa_mapping event on the monitor.
 #   7. tools/nft/kipsec-failclosed.nft on ga: harmless with kipsec loaded;
 #      with kipsec unloaded, nothing to the protected prefixes leaves the
 #      WAN in clear.
@@ -232,6 +233,39 @@ t_eq "NAT-T: pings of exactly mtu 1338 cross the tunnel" \
 	"$(ping_received /tmp/mtu.ping)" 3
 t_check "NAT-T: as 1400-byte UDP 4500 packets on the wire" \
 	test "$(pcap_count natt 'src 10.0.1.1 and udp port 4500 and ip[2:2] = 1400')" -ge 3
+
+# The NAT mapping changes: ga now sends from port 4501 while gb's inbound
+# SA knows 4500. gb accepts the authenticated packets and reports the new
+# port once (at most one report per SA and second).
+n gb "$KIPSEC" monitor -j >/tmp/mon.gb 2>&1 &
+mon=$!
+remap() {
+	n ga "$KIPSEC" sa delete dst $B4 proto esp spi 0x1004 &&
+	n gb "$KIPSEC" sa delete dst $B4 proto esp spi 0x1004 &&
+	eval "n ga \"\$KIPSEC\" sa add src $A4 dst $B4 proto esp spi 0x1004 mode tunnel replay-window 64 $GCM encap espinudp 4501 4500" &&
+	eval "n gb \"\$KIPSEC\" sa add src $A4 dst $B4 proto esp spi 0x1004 mode tunnel replay-window 64 $GCM encap espinudp 4500 4500"
+}
+mon_ready() { # probe SAs until the monitor printed one
+	local i
+	for i in $(seq 1 50); do
+		eval "n gb \"\$KIPSEC\" sa add src 192.0.2.9 dst 192.0.2.8 proto esp spi 0x9999 $GCM"
+		n gb "$KIPSEC" sa delete dst 192.0.2.8 proto esp spi 0x9999
+		grep -q sa_new /tmp/mon.gb && return 0
+		sleep 0.2
+	done
+	return 1
+}
+t_check "NAT-T mapping: gb's monitor listens" mon_ready
+t_check "NAT-T mapping: ga's SA now sends from UDP port 4501" remap
+n ha ping -4 -c3 -i0.1 -W3 10.2.0.2 >/tmp/map.ping 2>&1
+t_eq "NAT-T mapping: pings from the new port are answered" \
+	"$(ping_received /tmp/map.ping)" 3
+sleep 0.5
+kill $mon 2>/dev/null; wait $mon 2>/dev/null
+t_eq "NAT-T mapping: gb reported the change once" \
+	"$(grep -Ec '"event": ?"sa_mapping"' /tmp/mon.gb)" 1
+t_check "NAT-T mapping: ... with the new address and port" \
+	grep -Eq '"event": ?"sa_mapping".*"new_addr": ?"10.0.1.1".*"new_port": ?4501' /tmp/mon.gb
 
 t_diag "took $SECONDS s so far"
 
