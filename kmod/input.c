@@ -669,7 +669,12 @@ static unsigned int in_cleartext(struct kipsec_net *kn, struct sk_buff *skb,
 	 */
 	if (skb->dev && (skb->dev->flags & IFF_LOOPBACK))
 		return NF_ACCEPT;
-	if (kipsec_flow_parse(skb, &flow))
+	/*
+	 * An ICMP error in clear is judged by its own addresses: the native
+	 * stack accepts it when either those or the reversed quote pass, and
+	 * errors from routers about cleartext traffic must get through.
+	 */
+	if (__kipsec_flow_parse(skb, &flow, false))
 		return NF_ACCEPT;
 	if (flow.proto == IPPROTO_ESP || flow.proto == IPPROTO_AH)
 		return NF_ACCEPT;

@@ -144,6 +144,20 @@ static void flow_icmp_quote(const struct sk_buff *skb, int off,
  */
 int kipsec_flow_parse(const struct sk_buff *skb, struct kipsec_flow *flow)
 {
+	return __kipsec_flow_parse(skb, flow, true);
+}
+
+/**
+ * __kipsec_flow_parse() - the SPD tuple of an IP packet
+ * @skb: the packet, network header set
+ * @flow: filled in
+ * @quote: an ICMP error gets the reversed tuple of the packet it quotes
+ *
+ * Return: 0, or -EINVAL for a packet too short to hold its IP header.
+ */
+int __kipsec_flow_parse(const struct sk_buff *skb, struct kipsec_flow *flow,
+			bool quote)
+{
 	int off;
 
 	memset(flow, 0, sizeof(*flow));
@@ -154,7 +168,7 @@ int kipsec_flow_parse(const struct sk_buff *skb, struct kipsec_flow *flow)
 		flow->flags |= KIPSEC_FLOW_F_OPAQUE;
 		return 0;
 	}
-	if (kipsec_proto_is_icmp(flow->family, flow->proto) &&
+	if (quote && kipsec_proto_is_icmp(flow->family, flow->proto) &&
 	    flow_icmp_error(flow->family, flow->icmp_type))
 		flow_icmp_quote(skb, off, flow);
 	return 0;

@@ -102,8 +102,17 @@ pmtu_case() { # FAM HB OB SPI PINGSIZE_1500 MTU1 SIZE1 MTU2 SIZE2 TOOBIG_TEXT
 	[ "$(ping_received /tmp/mtu.ping)" = 3 ] || _t_show </tmp/mtu.ping
 }
 
-pmtu_case 4 10.2.0.2 $B4 0x1004 1472 1446 1418 1346 1318 "mtu = "
-pmtu_case 6 fd12::2 $B6 0x1006 1452 1426 1378 1326 1278 "mtu="
+# tmtu PATH_MTU OUTER_HEADER [UDP]: the largest inner packet an AES-GCM-128
+# SA carries in PATH_MTU: ESP header 8, IV 8, ICV 16, the payload and its
+# 2-byte trailer padded to 4 bytes (RFC 4106, RFC 4303 2.4)
+tmtu() {
+	local room=$(($1 - $2 - ${3:-0} - 8 - 8 - 16))
+	echo $((room / 4 * 4 - 2))
+}
+M4=$(tmtu 1500 20); M4S=$(tmtu 1400 20)	# 1446, 1346
+M6=$(tmtu 1500 40); M6S=$(tmtu 1400 40)	# 1426, 1326
+pmtu_case 4 10.2.0.2 $B4 0x1004 1472 $M4 $((M4 - 28)) $M4S $((M4S - 28)) "mtu = "
+pmtu_case 6 fd12::2 $B6 0x1006 1452 $M6 $((M6 - 48)) $M6S $((M6S - 48)) "mtu="
 
 # An SA with DF clear fragments instead (cold caches: no learnt MTU).
 n ga "$KIPSEC" sa update dst $B4 proto esp spi 0x1004 df clear
@@ -217,19 +226,20 @@ t_check "NAT-T: the IPv4 SAs become ESP in UDP on both gateways" \
 		natt_sas ga $A4 $B4 0x1004 0x2004 && natt_sas gb $B4 $A4 0x2004 0x1004"
 for ns in ha ga; do ip -n $ns route flush cache; done
 icmp0=$(kipsec_stat ga icmp_pmtu)
+MU=$(tmtu 1500 20 8); MUS=$(tmtu 1400 20 8)	# 1438, 1338
 out=$(n ha ping -4 -c1 -W3 -M do -s 1472 10.2.0.2 2>&1)
-t_check "NAT-T: a 1500-byte DF packet gets 'mtu = 1438' (UDP header counted)" \
-	grep -q "mtu = 1438" <<<"$out"
-n ha ping -4 -c1 -W1 -M do -s 1410 10.2.0.2 >/dev/null 2>&1
+t_check "NAT-T: a 1500-byte DF packet gets 'mtu = $MU' (UDP header counted)" \
+	grep -q "mtu = $MU" <<<"$out"
+n ha ping -4 -c1 -W1 -M do -s $((MU - 28)) 10.2.0.2 >/dev/null 2>&1
 t_eq "NAT-T: m's ICMP quoting UDP 4500 counted in icmp_pmtu" \
 	"$(kipsec_stat ga icmp_pmtu)" $((icmp0 + 1))
-out=$(n ha ping -4 -c1 -W3 -M do -s 1410 10.2.0.2 2>&1)
-t_check "NAT-T: the next 1438-byte ping gets 'mtu = 1338'" \
-	grep -q "mtu = 1338" <<<"$out"
+out=$(n ha ping -4 -c1 -W3 -M do -s $((MU - 28)) 10.2.0.2 2>&1)
+t_check "NAT-T: the next $MU-byte ping gets 'mtu = $MUS'" \
+	grep -q "mtu = $MUS" <<<"$out"
 capture_start natt m m1
-n ha ping -4 -c3 -i0.3 -W3 -M do -s 1310 10.2.0.2 >/tmp/mtu.ping 2>&1
+n ha ping -4 -c3 -i0.3 -W3 -M do -s $((MUS - 28)) 10.2.0.2 >/tmp/mtu.ping 2>&1
 capture_stop
-t_eq "NAT-T: pings of exactly mtu 1338 cross the tunnel" \
+t_eq "NAT-T: pings of exactly mtu $MUS cross the tunnel" \
 	"$(ping_received /tmp/mtu.ping)" 3
 t_check "NAT-T: as 1400-byte UDP 4500 packets on the wire" \
 	test "$(pcap_count natt 'src 10.0.1.1 and udp port 4500 and ip[2:2] = 1400')" -ge 3
