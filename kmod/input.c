@@ -653,14 +653,39 @@ static unsigned int in_udp(struct kipsec_net *kn, struct sk_buff *skb,
 	}
 }
 
+/*
+ * The counter a cleartext packet with this tuple is dropped under, or 0
+ * if it may come in. Caller holds rcu_read_lock().
+ */
+static u8 cleartext_drop(struct kipsec_net *kn, u8 dir,
+			 const struct kipsec_flow *flow,
+			 struct kipsec_policy **polp)
+{
+	struct kipsec_policy *pol;
+	unsigned int i;
+	u8 action;
+
+	pol = kipsec_policy_lookup_rcu(&kn->spd, dir, flow);
+	*polp = pol;
+	action = pol ? pol->action : READ_ONCE(kn->default_action[dir]);
+	if (action == KIPSEC_ACTION_DISCARD)
+		return KIPSEC_STAT_IN_POLICY_DISCARD;
+	if (action != KIPSEC_ACTION_PROTECT)
+		return 0;
+	/* Optional (USE) templates let cleartext in. */
+	for (i = 0; i < pol->ntmpls; i++)
+		if (pol->tmpls[i].level != KIPSEC_LEVEL_USE)
+			return KIPSEC_STAT_IN_CLEARTEXT;
+	return 0;
+}
+
 /* Cleartext that a PROTECT policy wants protected, or a DISCARD policy. */
 static unsigned int in_cleartext(struct kipsec_net *kn, struct sk_buff *skb,
 				 u8 dir)
 {
-	struct kipsec_policy *pol;
-	struct kipsec_flow flow;
-	unsigned int i, verdict = NF_ACCEPT;
-	u8 action;
+	struct kipsec_policy *pol, *own_pol;
+	struct kipsec_flow flow, own;
+	u8 stat;
 
 	/*
 	 * Loopback traffic never crossed a wire: e.g. the ICMP "too big"
@@ -669,36 +694,29 @@ static unsigned int in_cleartext(struct kipsec_net *kn, struct sk_buff *skb,
 	 */
 	if (skb->dev && (skb->dev->flags & IFF_LOOPBACK))
 		return NF_ACCEPT;
-	/*
-	 * An ICMP error in clear is judged by its own addresses: the native
-	 * stack accepts it when either those or the reversed quote pass, and
-	 * errors from routers about cleartext traffic must get through.
-	 */
-	if (__kipsec_flow_parse(skb, &flow, false))
+	if (kipsec_flow_parse(skb, &flow))
 		return NF_ACCEPT;
 	if (flow.proto == IPPROTO_ESP || flow.proto == IPPROTO_AH)
 		return NF_ACCEPT;
 
 	rcu_read_lock();
-	pol = kipsec_policy_lookup_rcu(&kn->spd, dir, &flow);
-	action = pol ? pol->action : READ_ONCE(kn->default_action[dir]);
-	if (action == KIPSEC_ACTION_DISCARD) {
-		kipsec_stats_inc(kn->stats, KIPSEC_STAT_IN_POLICY_DISCARD);
-		verdict = NF_DROP;
-	} else if (action == KIPSEC_ACTION_PROTECT) {
-		/* Optional (USE) templates let cleartext in. */
-		for (i = 0; i < pol->ntmpls; i++)
-			if (pol->tmpls[i].level != KIPSEC_LEVEL_USE)
-				break;
-		if (i < pol->ntmpls) {
-			kipsec_stats_inc(kn->stats, KIPSEC_STAT_IN_CLEARTEXT);
-			verdict = NF_DROP;
-		}
-	}
+	stat = cleartext_drop(kn, dir, &flow, &pol);
+	/*
+	 * An ICMP error is judged by the reversed quote (RFC 4301 6.2) and
+	 * by its own tuple: like the native stack, either may let it in
+	 * (a router's error about a host's cleartext reply must get through).
+	 */
+	if (stat && kipsec_proto_is_icmp(flow.family, flow.proto) &&
+	    !__kipsec_flow_parse(skb, &own, false) &&
+	    memcmp(&own, &flow, sizeof(own)) &&
+	    !cleartext_drop(kn, dir, &own, &own_pol))
+		stat = 0;
+	if (stat)
+		kipsec_stats_inc(kn->stats, stat);
 	if (pol)
-		kipsec_policy_count(pol, verdict == NF_DROP);
+		kipsec_policy_count(pol, stat);
 	rcu_read_unlock();
-	return verdict;
+	return stat ? NF_DROP : NF_ACCEPT;
 }
 
 /**
