@@ -162,6 +162,23 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 static int in_find_esp6(struct sk_buff *skb, u16 *nh_off, u8 *proto);
 
 /*
+ * The SA accepts @skb: its lifetime is charged and its counters moved, or
+ * it reached a hard limit and the packet is dropped (false).
+ */
+static bool in_sa_accept(struct kipsec_net *kn, struct kipsec_sa *sa,
+			 struct sk_buff *skb)
+{
+	if (unlikely(!kipsec_sa_lft_account(sa, skb->len))) {
+		kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_SA_INVALID,
+			    __KIPSEC_SA_STAT_MAX);
+		return false;
+	}
+	kipsec_sa_stats_add(sa, KIPSEC_SA_STAT_IN_PACKETS, 1);
+	kipsec_sa_stats_add(sa, KIPSEC_SA_STAT_IN_BYTES, skb->len);
+	return true;
+}
+
+/*
  * A transport-mode SA removed, and ESP or AH follows: the outer layer of
  * a bundle (RFC 4301 4.3), counted as accepted by its SA; the inner one
  * goes through the input path again and the policy check at its end sees
@@ -181,13 +198,8 @@ static void in_bundle(struct kipsec_net *kn, struct kipsec_sa *sa,
 			    __KIPSEC_SA_STAT_MAX);
 		return;
 	}
-	if (unlikely(!kipsec_sa_lft_account(sa, skb->len))) {
-		kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_SA_INVALID,
-			    __KIPSEC_SA_STAT_MAX);
+	if (!in_sa_accept(kn, sa, skb))
 		return;
-	}
-	kipsec_sa_stats_add(sa, KIPSEC_SA_STAT_IN_PACKETS, 1);
-	kipsec_sa_stats_add(sa, KIPSEC_SA_STAT_IN_BYTES, skb->len);
 
 	if (cb->family == AF_INET) {
 		proto = ip_hdr(skb)->protocol;
@@ -327,13 +339,8 @@ void kipsec_input_done(struct sk_buff *skb, int err)
 		goto out;
 	}
 
-	if (unlikely(!kipsec_sa_lft_account(sa, skb->len))) {
-		kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_SA_INVALID,
-			    __KIPSEC_SA_STAT_MAX);
+	if (!in_sa_accept(kn, sa, skb))
 		goto out;
-	}
-	kipsec_sa_stats_add(sa, KIPSEC_SA_STAT_IN_PACKETS, 1);
-	kipsec_sa_stats_add(sa, KIPSEC_SA_STAT_IN_BYTES, skb->len);
 	kipsec_stats_inc(kn->stats, KIPSEC_STAT_IN_PACKETS);
 	kipsec_stats_add(kn->stats, KIPSEC_STAT_IN_BYTES, skb->len);
 
