@@ -61,13 +61,17 @@ kerr_re='WARNING:|BUG:|BUG |Oops|general protection|Call Trace|UBSAN|KFENCE|kern
 
 for t in $(cat "$R/tests"); do
 	name=$(basename "${t%.*}")
-	run=bash
-	case $t in *.py) run=/usr/bin/python3 ;; esac
+	# KIPSEC_XTRACE=1: a shell test's trace, each line stamped with the
+	# time, goes to NAME.err (to find where a test spends its time).
+	run=(bash)
+	[ "${KIPSEC_XTRACE:-0}" = 1 ] &&
+		run=(bash -c 'PS4="+\$EPOCHREALTIME "; set -x; . "$0"')
+	case $t in *.py) run=(/usr/bin/python3) ;; esac
 	n0=$(dmesg | wc -l)
 	echo "kipsec-guest: test $name"
 	date +%s.%N > "$R/$name.start"
 	echo "test $name" > /dev/kmsg
-	(cd /tmp && timeout -k 10 "${KIPSEC_TEST_TIMEOUT:-900}" $run "$t") \
+	(cd /tmp && timeout -k 10 "${KIPSEC_TEST_TIMEOUT:-900}" "${run[@]}" "$t") \
 		> "$R/$name.out" 2>"$R/$name.err" < /dev/null
 	echo $? > "$R/$name.rc"
 	date +%s.%N > "$R/$name.end"
