@@ -13,10 +13,10 @@
 # not compete for the CPUs.
 #
 # Every test is followed by harness checks in the guest: the module must
-# unload, the kernel log must have no WARNING/BUG/Oops, and the taint must
-# be O|E at most. The guest boots with panic_on_warn=1 oops=panic and a
-# pvpanic device, so a warning ends QEMU at once and fails the run. Results
-# and logs: selftests/results/<series>/.
+# unload, the kernel log must have no WARNING/BUG/Oops and no bytes of the
+# tests' keys, and the taint must be O|E at most. The guest boots with
+# panic_on_warn=1 oops=panic and a pvpanic device, so a warning ends QEMU
+# at once and fails the run. Results and logs: selftests/results/<series>/.
 
 set -uo pipefail
 
@@ -287,10 +287,10 @@ report_test() {
 			_point fail "the test reported no test points"
 		fi
 		if [ -s "$res/$name.harness" ]; then
-			_point fail "harness: module unloads, kernel log and taint clean"
+			_point fail "harness: module unloads, kernel log, keys and taint clean"
 			sed -e "s/^/$ind# /" "$res/$name.harness"
 		else
-			_point ok "harness: module unloads, kernel log and taint clean"
+			_point ok "harness: module unloads, kernel log, keys and taint clean"
 		fi
 	fi
 	printf '%s1..%d\n' "$ind" "$n"
@@ -326,13 +326,14 @@ run_series() {
 
 # --- the runner's own check --------------------------------------------------
 
-# Runs selftests/harness/ (a failing test, a tainting test, a WARNing test)
-# in a boot of its own and checks that each is reported as a failure, so
-# the runner cannot pass silently. Printed as one test of its own.
+# Runs selftests/harness/ (a failing test, a tainting test, a test that logs
+# key bytes, a WARNing test) in a boot of its own and checks that each is
+# reported as a failure, so the runner cannot pass silently. Printed as one test of its own.
 selfcheck() {
 	local s=$1 idx=$2 res=$RESULTS/$s-selfcheck out n=0 f=0
 	out=$(run_series "$s" "$res" 1 "$TOP/selftests/harness/fails.sh" \
-		"$TOP/selftests/harness/taints.sh" "$TOP/selftests/harness/warns.sh")
+		"$TOP/selftests/harness/taints.sh" "$TOP/selftests/harness/keylog.sh" \
+		"$TOP/selftests/harness/warns.sh")
 	echo "KTAP version 1"
 	echo "# Subtest: runner-selfcheck"
 	_sc() {
@@ -351,8 +352,10 @@ selfcheck() {
 		'grep -q "^not ok 1 fails" <<<"$out"'
 	_sc "a taint beyond O|E fails the test" \
 		'grep -q "kernel tainted beyond O|E" <<<"$out" && grep -q "^not ok 2 taints" <<<"$out"'
+	_sc "key bytes in the kernel log fail the test" \
+		'grep -q "kernel log shows key bytes" <<<"$out" && grep -q "^not ok 3 keylog" <<<"$out"'
 	_sc "a WARN panics the guest, ends QEMU with an error and fails the test" \
-		'grep -q "^not ok 3 warns" <<<"$out" && [ "$(cat "$res/qemu.rc")" != 0 ] && grep -q "deliberate warning" "$res/console.log"'
+		'grep -q "^not ok 4 warns" <<<"$out" && [ "$(cat "$res/qemu.rc")" != 0 ] && grep -q "deliberate warning" "$res/console.log"'
 	_sc "nothing runs after the WARN" \
 		'! grep -q "after the warning" <<<"$out"'
 	echo "    1..$n"

@@ -50,6 +50,10 @@ dmesg -n 5
 echo "kipsec-guest: booted $kver"
 echo "$kver" > "$R/booted"
 
+# The keys the tests configure start with these bytes (selftests/algs.sh,
+# the CLI tests); none may reach the kernel log, as hex or in %ph form.
+key_re='0102030405060708|01 02 03 04 05 06 07 08|0123456789abcdef|01 23 45 67 89 ab cd ef|a1a2a3a4a5a6a7a8|a1 a2 a3 a4 a5 a6 a7 a8|0011223344556677|00 11 22 33 44 55 66 77'
+
 taint_bad() {
 	# Bits allowed: O (12, out-of-tree) and E (13, unsigned).
 	local t
@@ -86,6 +90,10 @@ for t in $(cat "$R/tests"); do
 	if grep -Eq "$kerr_re" "$R/$name.dmesg"; then
 		echo "kernel log has a warning or bug:" >> "$R/$name.harness"
 		grep -E -m5 "$kerr_re" "$R/$name.dmesg" >> "$R/$name.harness"
+	fi
+	if grep -Eiq "$key_re" "$R/$name.dmesg"; then
+		echo "kernel log shows key bytes:" >> "$R/$name.harness"
+		grep -Ei -m3 "$key_re" "$R/$name.dmesg" >> "$R/$name.harness"
 	fi
 	if bad=$(taint_bad); then
 		echo "kernel tainted beyond O|E: $bad" >> "$R/$name.harness"

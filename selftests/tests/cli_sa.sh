@@ -176,6 +176,8 @@ import json, sys
 e = json.loads(open(sys.argv[1]).readline())
 print(e["sa"]["spi"], "key" in e["sa"].get("aead", {}))' "$TMP/events" </dev/null 2>&1)" \
 	"0x00004001 False"
+t_check_fail "monitor output has no byte of the key, in any form" \
+	grep -Eiq "${AEAD_KEY#0x}|0123456789abcdef|01:23:45:67|01 23 45 67" "$TMP/events"
 
 $K sa flush
 kipsec_unload
