@@ -24,6 +24,9 @@ on() {
 export PATH=$(dirname "$KIPSEC"):$PATH
 wire_clean() { [ "$(pcap_count wire 'tcp or icmp')" = 0 ] && ! pcap_has_text wire "$MARKER"; }
 kcount() { ip netns exec ga kipsec "$@" show | grep -c "${KPAT:-^src }"; }
+# predicates for wait_until (it runs them again and again)
+sas_are() { [ "$(kcount sa)" = "$1" ]; }
+tunnel_gone() { [ "$(kcount sa)$(KPAT='action protect' kcount policy)" = 00 ]; }
 check() { if "${@:2}"; then t_ok "$1"; else t_fail "$1"; fi; }
 
 cat <<'TXT'
@@ -61,7 +64,7 @@ sed -e 's/^/    /' "$SS_DIR/ga/sync.log"
 say "Bring the tunnel up from gateway A"
 printf 'ga# swanctl --initiate --child net\n'
 ss_swanctl ga --initiate --child net 2>&1 | grep -E 'established|installed|failed' | sed -e 's/^/    /'
-check "CHILD_SA net is up, kipsec has its two SAs" wait_until 10 test "$(kcount sa)" = 2
+check "CHILD_SA net is up, kipsec has its two SAs" wait_until 10 sas_are 2
 sleep 0.5
 sed -n '/added/p' "$SS_DIR/ga/sync.log" | sed -e 's/^/    /'
 
@@ -99,7 +102,7 @@ say "Tear down"
 printf 'ga# swanctl --terminate --ike gw\n'
 ss_swanctl ga --terminate --ike gw >/dev/null 2>&1
 check "kipsec's SAs and policies left with the tunnel" \
-	wait_until 10 test "$(kcount sa)$(KPAT='action protect' kcount policy)" = 00
+	wait_until 10 tunnel_gone
 ss_stop_all
 netns_cleanup
 kipsec_unload

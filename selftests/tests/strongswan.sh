@@ -53,8 +53,12 @@ t_eq "IKE bypass policies (UDP 500/4500, v4/v6, in/out)" "$(policy_count)" 16
 
 t_check "CHILD_SA net comes up (initiated by ga)" \
 	timeout 60 bash -c ". $KIPSEC_TOP/selftests/ike.sh; ss_swanctl ga --initiate --child net"
-t_check "kipsec has the two SAs" wait_until 10 test "$(sa_count)" = 2
-t_check "kipsec has out, in and fwd PROTECT policies" wait_until 10 test "$(protect_count)" = 3
+# Predicates for wait_until, which runs its command again and again: no
+# $(...) in its arguments, or it would test one value ten times.
+sas_are() { [ "$(sa_count)" = "$1" ]; }
+protects_are() { [ "$(protect_count)" = "$1" ]; }
+t_check "kipsec has the two SAs" wait_until 10 sas_are 2
+t_check "kipsec has out, in and fwd PROTECT policies" wait_until 10 protects_are 3
 t_diag "kipsec SAs: $(sa_list) (tunnel up at ${SECONDS}s)"
 out_spi=$(sa_spi out)
 in_spi=$(sa_spi in)
@@ -94,8 +98,9 @@ kpkts=$(($(sa_pkts "$out_spi") + $(sa_pkts "$in_spi")))
 native_pkts_sum() {
 	ip -n ga -s xfrm state | awk '/lifetime current:/ { getline; sub(/\(packets\)/, "", $2); s += $2 } END { print s + 0 }'
 }
+native_usage_is() { [ "$(native_pkts_sum)" = "$1" ]; }
 t_check "charon's view of the usage is kipsec's (NEWAE, $kpkts packets)" \
-	wait_until 6 test "$(native_pkts_sum)" = "$kpkts"
+	wait_until 6 native_usage_is "$kpkts"
 t_check "swanctl on ga reports the traffic" \
 	bash -c ". $KIPSEC_TOP/selftests/ike.sh; ss_swanctl ga --list-sas | grep -Eq 'in .*[1-9][0-9]* packets'"
 
@@ -127,8 +132,8 @@ t_check "still exactly 3 PROTECT policies" test "$(protect_count)" = 3
 
 t_diag "rekey checks done at ${SECONDS}s"
 t_check "swanctl --terminate --child net" ss_swanctl ga --terminate --child net
-t_check "kipsec's SAs are gone" wait_until 10 test "$(sa_count)" = 0
-t_check "kipsec's PROTECT policies are gone" wait_until 10 test "$(protect_count)" = 0
+t_check "kipsec's SAs are gone" wait_until 10 sas_are 0
+t_check "kipsec's PROTECT policies are gone" wait_until 10 protects_are 0
 
 ok_if "sync-xfrm stops cleanly on SIGTERM" ss_stop_sync
 t_eq "sync-xfrm removed its bypass policies" "$(policy_count)" 0
