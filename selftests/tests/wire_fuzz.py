@@ -7,6 +7,8 @@ HMAC-SHA256-128, ESP AES-GCM with ESN, and a tunnel-mode CBC SA.
 Classes: every truncation of each packet from 0 bytes of ESP/AH to one
 byte short; flipped ICV; bad pad length and pad bytes; bad next header
 (tunnel mode); unknown SPI, SPI 0 and an SPI of the other protocol;
+ESP in UDP (RFC 3948): IKE and keepalives left to UDP, short markers, bad
+UDP length and checksum, a plain SA's ESP in UDP;
 replays, sequence 0, far ahead and behind; ESN epoch edges; IPv4 options
 (ESP; AH with a mutable option the router rewrites); IPv6 extension-header
 chains before ESP; ESP in tiny fragments (reassembled, accepted) and in
@@ -32,7 +34,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ["KIPSEC_TOP"], "selftests"))
 import kipsec_scapy as ks  # noqa: E402
-from scapy.layers.inet import ICMP, IP, IPOption_Router_Alert, IPOption_RR, fragment  # noqa: E402
+from scapy.layers.inet import (ICMP, IP, UDP, IPOption_Router_Alert, IPOption_RR,  # noqa: E402
+                                fragment)
 from scapy.layers.inet6 import (ICMPv6EchoRequest, ICMPv6PacketTooBig,  # noqa: E402
                                 IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
                                 IPv6ExtHdrHopByHop, fragment6)
@@ -82,8 +85,10 @@ AH_WORDS = f"auth-trunc 'hmac(sha256)' {HMAC_KEY} 128"
 GCM = ks.parse_alg(GCM_WORDS)
 AHALG = ks.parse_alg(AH_WORDS)
 SG, SC, SH, ST, SG6, SE = 0x6001, 0x6002, 0x6003, 0x6004, 0x6006, 0x6007
+SU = 0x6008   # ESP in UDP (RFC 3948), ports 4500 4500
 SAS = {SG: (B4, A4, "esp"), SC: (B4, A4, "esp"), SH: (B4, A4, "ah"),
-       ST: (B4, A4, "esp"), SG6: (B6, A6, "esp"), SE: (B4, A4, "esp")}
+       ST: (B4, A4, "esp"), SG6: (B6, A6, "esp"), SE: (B4, A4, "esp"),
+       SU: (B4, A4, "esp")}
 
 
 def install(ns):
@@ -99,6 +104,8 @@ def install(ns):
         f"replay-window 64 {GCM_WORDS}", ns)
     kip(f"sa add src {B4} dst {A4} proto esp spi {SE:#x} mode transport reqid 1 "
         f"replay-window 64 flag esn seq-in {(1 << 32) - 8:#x} {GCM_WORDS}", ns)
+    kip(f"sa add src {B4} dst {A4} proto esp spi {SU:#x} mode transport reqid 1 "
+        f"replay-window 64 {GCM_WORDS} encap espinudp 4500 4500", ns)
 
 
 # --- a warm-up cycle, then the leak baseline ---------------------------------
@@ -118,6 +125,9 @@ install("a")
 # Inbound checks: AH protects UDP to port 9, ESP the rest (transport).
 kip(f"policy add dir in src {B4} dst {A4} proto udp dport 9 priority 10 action protect "
     f"tmpl proto ah mode transport")
+# IKE and NAT keepalives on UDP 4500 pass in clear, as an IKE daemon's
+# bypass policies let them.
+kip(f"policy add dir in src {B4} dst {A4} proto udp dport 4500 priority 5 action bypass")
 kip(f"policy add dir in src {B4} dst {A4} priority 100 action protect "
     f"tmpl proto esp mode transport")
 kip(f"policy add dir in src {B6} dst {A6} priority 100 action protect "
@@ -128,6 +138,7 @@ sa_g = ks.scapy_sa("esp", SG, GCM)
 sa_g6 = ks.scapy_sa("esp", SG6, GCM)
 sa_h = ks.scapy_sa("ah", SH, AHALG)
 sa_e = ks.scapy_sa("esp", SE, GCM, esn=True)
+sa_u = ks.scapy_sa("esp", SU, GCM)     # its ESP goes into udp4500() below
 CBC_ENC = bytes.fromhex(CBC_KEY[2:])
 HMAC = bytes.fromhex(HMAC_KEY[2:])
 _icmp = [0]
@@ -164,7 +175,6 @@ def ah(seq, opts=None):
 
 
 def UDPd9():
-    from scapy.layers.inet import UDP
     return UDP(sport=40000, dport=9) / Raw(b"ah-fuzz" * 4)
 
 
@@ -419,6 +429,56 @@ step(f"GCM seq {far - 64} (too old), 5 (far behind), {far - 63} again",
 top = 0xffffffff
 step("GCM seq 2^32-1 (the last without ESN) and 2^32-2 (unseen, in the window) accepted",
      [gcm(top), gcm(top - 1)], {"in_packets": 2}, {SG: 2})
+
+# ESP in UDP (RFC 3948) to port 4500, where SU's encapsulation listens.
+# kipsec takes a UDP datagram only if it starts with a non-zero marker
+# (an SPI); IKE (zero marker), NAT keepalives (one byte 0xff) and anything
+# shorter than a marker are UDP's (a has no socket on 4500: the stack
+# counts them in Udp NoPorts), and so is an SPI kipsec does not hold. A marker with less than a whole ESP header,
+# a UDP length that disagrees with the packet, or a wrong UDP checksum:
+# in_bad_encap. ESP in UDP for a plain SA: in_bad_encap.
+
+
+def udp_snmp(key):
+    out = ks.sh("ip netns exec a cat /proc/net/snmp")
+    rows = [line.split() for line in out.splitlines() if line.startswith("Udp:")]
+    return int(rows[1][rows[0].index(key)])
+
+
+def udp4500(payload, **kw):
+    return IP(bytes(IP(src=B4, dst=A4) / UDP(sport=4500, dport=4500, **kw) / Raw(payload)))
+
+
+ike = [udp4500(b"\0\0\0\0" + bytes(RNG.getrandbits(8) for _ in range(n)))
+       for n in (0, 1, 28, 200)]
+short = [udp4500(b"\xff"), udp4500(b""), udp4500(b"\x01"), udp4500(b"\x01\x02\x03")]
+step("UDP 4500: IKE (zero marker), a keepalive and datagrams shorter than a marker "
+     "go to UDP, no kipsec counter", ike + short, {}, reach=0,
+     extra=(lambda: udp_snmp("NoPorts"), len(ike) + len(short),
+            f"Udp NoPorts +{len(ike) + len(short)}"))
+esp_u = bytes(sa_u.encrypt(echo4(), seq_num=1)[ESP])
+good = udp4500(esp_u)
+step("ESP in UDP accepted by the encapsulated SA", [good], {"in_packets": 1}, {SU: 1})
+bad_len = bytearray(bytes(udp4500(esp_u)))
+struct.pack_into("!H", bad_len, 24, len(esp_u) + 8 - 4)    # UDP length 4 short
+bad_sum = bytearray(bytes(udp4500(esp_u)))
+csum = struct.unpack_from("!H", bad_sum, 26)[0]
+struct.pack_into("!H", bad_sum, 26, csum ^ (0x0101 if csum != 0x0101 else 0x0202))  # never 0
+step("ESP in UDP: SPI with 1..3 bytes of sequence number, UDP length 4 short, "
+     "wrong UDP checksum, and a plain SA's ESP in UDP",
+     [udp4500(struct.pack("!I", SU) + b"\0" * n) for n in (1, 2, 3)] +
+     [IP(bytes(bad_len)), IP(bytes(bad_sum)),
+      udp4500(bytes(gcm(nxt(SG))[ESP]))],
+     {"in_bad_encap": 6})
+step("ESP in UDP with a zero UDP checksum (allowed over IPv4) accepted, and a replay",
+     [udp4500(bytes(sa_u.encrypt(echo4(), seq_num=2)[ESP]), chksum=0), good],
+     {"in_packets": 1, "in_replay": 1}, {SU: 1})
+# An SPI that is not kipsec's may be the IKE daemon's (its socket decides),
+# so kipsec leaves it to UDP.
+step("ESP in UDP with an SPI kipsec does not hold goes to UDP, no kipsec counter",
+     [udp4500(struct.pack("!II", 0x6fff, 1) + b"z" * 40)], {}, reach=0,
+     extra=(lambda: udp_snmp("NoPorts"), 1, "Udp NoPorts +1"))
+t.diag(f"UDP encapsulation took {time.time() - T0:.1f} s")
 
 # Random bytes after a valid SPI (its verdict follows from the length) and
 # after unknown ones.
