@@ -309,10 +309,10 @@ def native_xfrm_stat():
     return out
 
 
-def native_sa_stats(ns, src, dst, spi):
+def native_sa_stats(ns, src, dst, spi, proto="esp"):
     """Native SA counters: packets, and the stats line (replay-window,
     replay, failed = integrity failures)."""
-    out = sh(f"ip -n {ns} -s xfrm state get src {src} dst {dst} proto esp spi {spi:#x}")
+    out = sh(f"ip -n {ns} -s xfrm state get src {src} dst {dst} proto {proto} spi {spi:#x}")
     lines = out.splitlines()
     res = {}
     for i, line in enumerate(lines):
@@ -361,13 +361,17 @@ class Impl:
             sh(f"ip -n {self.ns} xfrm state flush; ip -n {self.ns} xfrm policy flush")
 
     def sa_add(self, src, dst, spi, words, mode="transport", reqid=1,
-               replay=64, esn=False, seq_in=None, sel=None):
+               replay=64, esn=False, seq_in=None, sel=None, proto="esp"):
         """One SA. words: algorithm in ip-xfrm words; seq_in: highest
         inbound sequence number already seen (64 bits with esn); sel:
-        (src prefix, dst prefix)."""
+        (src prefix, dst prefix); proto: esp or ah."""
         extra = f" replay-window {replay}"
         if esn:
             extra += " flag esn"
+        # Native AH after IPv4 takes and sends 64-bit aligned AH unless
+        # told align4; kipsec sends RFC 4302's 32 bits and takes both.
+        if proto == "ah" and not self.kipsec and ":" not in dst:
+            extra += " flag align4"
         if seq_in is not None:
             if self.kipsec:
                 extra += f" seq-in {seq_in:#x}"
@@ -376,20 +380,21 @@ class Impl:
         if sel:
             extra += f" sel src {sel[0]} dst {sel[1]}"
         if self.kipsec:
-            self._k(f"sa add src {src} dst {dst} proto esp spi {spi:#x} mode {mode} "
+            self._k(f"sa add src {src} dst {dst} proto {proto} spi {spi:#x} mode {mode} "
                     f"reqid {reqid} {words}{extra}")
         else:
-            sh(f"ip -n {self.ns} xfrm state add src {src} dst {dst} proto esp spi {spi:#x} "
+            sh(f"ip -n {self.ns} xfrm state add src {src} dst {dst} proto {proto} spi {spi:#x} "
                f"mode {mode} reqid {reqid}{extra} {words}")
 
-    def policy_add(self, dir, ssel, dsel, tsrc, tdst, mode="transport", reqid=1):
-        """A PROTECT policy with one ESP template."""
+    def policy_add(self, dir, ssel, dsel, tsrc, tdst, mode="transport", reqid=1,
+                   proto="esp"):
+        """A PROTECT policy with one template (proto: esp or ah)."""
         if self.kipsec:
             self._k(f"policy add dir {dir} src {ssel} dst {dsel} action protect "
-                    f"tmpl proto esp mode {mode} src {tsrc} dst {tdst} reqid {reqid}")
+                    f"tmpl proto {proto} mode {mode} src {tsrc} dst {tdst} reqid {reqid}")
         else:
             sh(f"ip -n {self.ns} xfrm policy add dir {dir} src {ssel} dst {dsel} "
-               f"tmpl src {tsrc} dst {tdst} proto esp mode {mode} reqid {reqid}")
+               f"tmpl src {tsrc} dst {tdst} proto {proto} mode {mode} reqid {reqid}")
 
     def counters(self):
         """Namespace counters: kipsec's `kipsec -j stats`, or the native
@@ -407,12 +412,12 @@ class Impl:
             return [k for k in counters if k.startswith("in_") and k != "in_bytes"]
         return list(counters)
 
-    def sa_in_packets(self, src, dst, spi):
+    def sa_in_packets(self, src, dst, spi, proto="esp"):
         """Packets the SA accepted."""
         if self.kipsec:
-            d = _first(json.loads(self._k(f"-j -s sa get dst {dst} proto esp spi {spi:#x}")))
+            d = _first(json.loads(self._k(f"-j -s sa get dst {dst} proto {proto} spi {spi:#x}")))
             return d["stats"]["in_packets"]
-        return native_sa_stats(self.ns, src, dst, spi)["packets"]
+        return native_sa_stats(self.ns, src, dst, spi, proto)["packets"]
 
 
 def send_paced(ns, pkts, burst=64, pause=0.05):
