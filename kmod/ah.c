@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * AH (RFC 4302) on top of an SA's keyed hash (HMAC, XCBC, CMAC).
+ * AH (RFC 4302) on top of an SA's keyed hash (HMAC, XCBC, CMAC) or
+ * AES-GMAC (RFC 4543).
  *
  * The ICV covers the whole IP packet as the final destination sees it,
  * with the fields that may change in transit zeroed (RFC 4302 3.3.3.1):
@@ -9,11 +10,17 @@
  * bits of the sequence number follow the packet in the hash input
  * (3.3.2.1), as they do for the native ah4/ah6.
  *
- * AES-GMAC as AH (RFC 4543) is not done here: the kernel's rfc4543
- * template takes only ESP-sized associated data, so an SA that would need
- * it is refused when it is created.
+ * AES-GMAC as AH (RFC 4543 4) runs on the plain gcm(aes) AEAD instead
+ * (the kernel's rfc4543 template takes only ESP-sized associated data):
+ * the same input, the packet with its mutable fields and ICV zeroed and
+ * the ESN high bits after it, is all associated data and the plaintext is
+ * empty. The authentication data is an 8-byte IV, the sequence number as
+ * ESP's GMAC uses it, then the 16-byte ICV (after IPv6, 4 bytes of
+ * padding: erratum 3643); the IV is authenticated as sent. The nonce is
+ * the SA's salt followed by the IV.
  */
 
+#include <crypto/aead.h>
 #include <crypto/algapi.h>
 #include <crypto/hash.h>
 #include <linux/ip.h>
@@ -30,58 +37,80 @@
 
 #define AH_HLEN		sizeof(struct ip_auth_hdr)	/* up to the ICV */
 
+#define AH_NONCE_MAX	16	/* GMAC: salt and IV, 12 bytes */
+
 /*
- * One allocation per packet: request, computed digest, received ICV, ESN
- * high bits, a copy of the IP header part before AH, then the scatterlist.
- * The offsets depend only on the transform and the header length, so a
- * completion finds the parts again without the scatterlist length.
+ * One allocation per packet: request (ahash, or aead with GMAC), computed
+ * ICV, received ICV, ESN high bits, GMAC nonce, a copy of the IP header
+ * part before AH, then the scatterlist. The offsets depend only on the
+ * transform and the header length, so a completion finds the parts again
+ * without the scatterlist length.
  */
 struct ah_tmp {
-	struct ahash_request *req;
+	void *req;
 	u8 *icv;
 	u8 *ricv;
 	__be32 *seqhi;
+	u8 *nonce;
 	u8 *hdr;
 	struct scatterlist *sg;
 };
 
 /* Offset of the scatterlist, and the parts before it if @t is given. */
-static size_t ah_tmp_layout(u8 *tmp, struct crypto_ahash *ahash,
+static size_t ah_tmp_layout(u8 *tmp, const struct kipsec_sa_crypto *c,
 			    unsigned int hlen, struct ah_tmp *t)
 {
-	size_t dlen = ALIGN(crypto_ahash_digestsize(ahash), 8);
-	size_t icv = ALIGN(sizeof(struct ahash_request) +
-			   crypto_ahash_reqsize(ahash), 8);
-	size_t hdr = icv + 2 * dlen + 8;
-	size_t sg = ALIGN(hdr + hlen, __alignof__(struct scatterlist));
+	size_t dlen, icv, nonce, hdr, sg;
+
+	if (c->ahash) {
+		dlen = crypto_ahash_digestsize(c->ahash);
+		icv = sizeof(struct ahash_request) +
+		      crypto_ahash_reqsize(c->ahash);
+	} else {
+		dlen = crypto_aead_authsize(c->aead);
+		icv = sizeof(struct aead_request) +
+		      crypto_aead_reqsize(c->aead);
+	}
+	dlen = ALIGN(dlen, 8);
+	icv = ALIGN(icv, 8);
+	nonce = icv + 2 * dlen + 8;
+	hdr = nonce + AH_NONCE_MAX;
+	sg = ALIGN(hdr + hlen, __alignof__(struct scatterlist));
 
 	if (t) {
-		t->req = (struct ahash_request *)tmp;
+		t->req = tmp;
 		t->icv = tmp + icv;
 		t->ricv = tmp + icv + dlen;
 		t->seqhi = (__be32 *)(tmp + icv + 2 * dlen);
+		t->nonce = tmp + nonce;
 		t->hdr = tmp + hdr;
 		t->sg = (struct scatterlist *)(tmp + sg);
 	}
 	return sg;
 }
 
-static void *ah_alloc_tmp(struct crypto_ahash *ahash, unsigned int hlen,
+static void *ah_alloc_tmp(const struct kipsec_sa_crypto *c, unsigned int hlen,
 			  unsigned int nsg, struct ah_tmp *t)
 {
-	size_t len = ah_tmp_layout(NULL, ahash, hlen, NULL);
+	size_t len = ah_tmp_layout(NULL, c, hlen, NULL);
 	u8 *tmp;
 
 	tmp = kmalloc(len + nsg * sizeof(struct scatterlist), GFP_ATOMIC);
 	if (tmp)
-		ah_tmp_layout(tmp, ahash, hlen, t);
+		ah_tmp_layout(tmp, c, hlen, t);
 	return tmp;
+}
+
+/* Bytes of AH before any padding: header, IV (GMAC), ICV. */
+static unsigned int ah_unpadded(const struct kipsec_sa *sa)
+{
+	return AH_HLEN + sa->crypto.iv_bytes + sa->crypto.icv_bytes;
 }
 
 /* AH header and ICV, padded to 32 bits after IPv4, 64 bits after IPv6. */
 static unsigned int ah_len(const struct kipsec_sa *sa, bool v4)
 {
-	unsigned int len = AH_HLEN + sa->crypto.icv_bytes;
+	unsigned int len = ah_unpadded(sa);
 
 	return v4 ? ALIGN(len, 4) : ALIGN(len, 8);
 }
@@ -105,7 +134,7 @@ unsigned int kipsec_ah_overhead(const struct kipsec_sa *sa, bool v4)
 static bool ah_len_ok(const struct kipsec_sa *sa, bool v4, unsigned int len)
 {
 	return len == ah_len(sa, v4) ||
-	       (v4 && len == ALIGN(AH_HLEN + sa->crypto.icv_bytes, 8));
+	       (v4 && len == ALIGN(ah_unpadded(sa), 8));
 }
 
 /*
@@ -260,16 +289,24 @@ static int ah_clear_mutable(u8 *nh, unsigned int hlen, bool v4)
 	return iph->ihl > 5 ? ah_clear_opts4(iph) : 0;
 }
 
-/* Hash the whole packet, then the ESN high bits; 0 or -EINPROGRESS/-EBUSY. */
-static int ah_hash(struct sk_buff *skb, struct kipsec_sa *sa,
-		   struct ah_tmp *t, int nfrags, u64 seq,
-		   crypto_completion_t done)
+/*
+ * The ICV over the whole packet, then the ESN high bits: a digest into
+ * t->icv, or with GMAC the tag of an empty plaintext with all of it as
+ * associated data (outbound into t->icv; inbound checked against t->ricv,
+ * -EBADMSG on a mismatch). The GMAC nonce is already in t->nonce.
+ * Returns 0 or -EINPROGRESS/-EBUSY (completion to come) or an error.
+ */
+static int ah_icv(struct sk_buff *skb, struct kipsec_sa *sa,
+		  struct ah_tmp *t, int nfrags, u64 seq, bool out,
+		  crypto_completion_t done)
 {
+	struct kipsec_sa_crypto *c = &sa->crypto;
 	bool esn = sa->flags & KIPSEC_SA_F_ESN;
 	unsigned int len = skb->len;
+	struct aead_request *req;
 	int n;
 
-	sg_init_table(t->sg, nfrags + 1);
+	sg_init_table(t->sg, nfrags + 2);
 	n = skb_to_sgvec_nomark(skb, t->sg, 0, skb->len);
 	if (unlikely(n < 0))
 		return n;
@@ -278,13 +315,34 @@ static int ah_hash(struct sk_buff *skb, struct kipsec_sa *sa,
 		sg_set_buf(&t->sg[n++], t->seqhi, sizeof(*t->seqhi));
 		len += sizeof(*t->seqhi);
 	}
-	sg_mark_end(&t->sg[n - 1]);
 
-	ahash_request_set_tfm(t->req, sa->crypto.ahash);
-	ahash_request_set_callback(t->req, CRYPTO_TFM_REQ_MAY_BACKLOG, done,
-				   skb);
-	ahash_request_set_crypt(t->req, t->sg, t->icv, len);
-	return crypto_ahash_digest(t->req);
+	if (c->ahash) {
+		sg_mark_end(&t->sg[n - 1]);
+		ahash_request_set_tfm(t->req, c->ahash);
+		ahash_request_set_callback(t->req, CRYPTO_TFM_REQ_MAY_BACKLOG,
+					   done, skb);
+		ahash_request_set_crypt(t->req, t->sg, t->icv, len);
+		return crypto_ahash_digest(t->req);
+	}
+
+	/* The tag follows the associated data: written, or read and checked. */
+	sg_set_buf(&t->sg[n++], out ? t->icv : t->ricv, c->icv_bytes);
+	sg_mark_end(&t->sg[n - 1]);
+	req = t->req;
+	aead_request_set_tfm(req, c->aead);
+	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG, done, skb);
+	aead_request_set_ad(req, len);
+	aead_request_set_crypt(req, t->sg, t->sg, out ? 0 : c->icv_bytes,
+			       t->nonce);
+	return out ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
+}
+
+/* GMAC: the nonce is the SA's salt, then the IV carried in AH. */
+static void ah_set_nonce(const struct kipsec_sa *sa, struct ah_tmp *t,
+			 const u8 *iv)
+{
+	memcpy(t->nonce, sa->crypto.salt, sizeof(sa->crypto.salt));
+	memcpy(t->nonce + sizeof(sa->crypto.salt), iv, sa->crypto.iv_bytes);
 }
 
 /* Puts the ICV in, the header back, and hands the packet on. */
@@ -296,10 +354,11 @@ static void ah_output_finish(struct sk_buff *skb, int err)
 	struct ip_auth_hdr *ah;
 	struct ah_tmp t;
 
-	ah_tmp_layout(cb->tmp, sa->crypto.ahash, hlen, &t);
+	ah_tmp_layout(cb->tmp, &sa->crypto, hlen, &t);
 	ah = (struct ip_auth_hdr *)(skb_network_header(skb) + hlen);
 	if (!err)
-		memcpy(ah->auth_data, t.icv, sa->crypto.icv_bytes);
+		memcpy(ah->auth_data + sa->crypto.iv_bytes, t.icv,
+		       sa->crypto.icv_bytes);
 	memcpy(skb_network_header(skb), t.hdr, hlen);
 	kfree(cb->tmp);
 	kipsec_output_done(skb, err);
@@ -346,7 +405,7 @@ int kipsec_ah_output(struct sk_buff *skb, u64 seq, const void *outer,
 	void *tmp;
 	bool v4;
 
-	if (!sa->crypto.ahash)
+	if (!sa->crypto.ahash && !sa->crypto.aead)
 		return -EOPNOTSUPP;
 	err = kipsec_xfrm_split(sa, skb, &hlen, &nexthdr, &prevoff);
 	if (err)
@@ -388,6 +447,12 @@ int kipsec_ah_output(struct sk_buff *skb, u64 seq, const void *outer,
 	ah->spi = sa->id.spi;
 	ah->seq_no = htonl(lower_32_bits(seq));
 	memset(ah->auth_data, 0, ahlen - AH_HLEN);
+	if (sa->crypto.iv_bytes) {
+		/* GMAC: the sequence number is the IV (unique per key). */
+		__be64 iv = cpu_to_be64(seq);
+
+		memcpy(ah->auth_data, &iv, sizeof(iv));
+	}
 
 	if (v4) {
 		ip_hdr(skb)->tot_len = htons(skb->len);
@@ -400,9 +465,11 @@ int kipsec_ah_output(struct sk_buff *skb, u64 seq, const void *outer,
 			htons(skb->len - sizeof(struct ipv6hdr));
 	}
 
-	tmp = ah_alloc_tmp(sa->crypto.ahash, hlen, nfrags + 1, &t);
+	tmp = ah_alloc_tmp(&sa->crypto, hlen, nfrags + 2, &t);
 	if (!tmp)
 		return -ENOMEM;
+	if (sa->crypto.iv_bytes)
+		ah_set_nonce(sa, &t, ah->auth_data);
 	memcpy(t.hdr, skb->data, hlen);
 	err = ah_clear_mutable(skb->data, hlen, v4);
 	if (err) {
@@ -412,7 +479,7 @@ int kipsec_ah_output(struct sk_buff *skb, u64 seq, const void *outer,
 	cb->esp_off = hlen;
 	cb->tmp = tmp;
 
-	err = ah_hash(skb, sa, &t, nfrags, seq, ah_output_cb);
+	err = ah_icv(skb, sa, &t, nfrags, seq, true, ah_output_cb);
 	if (err == -EINPROGRESS || err == -EBUSY)
 		return 0;
 	ah_output_finish(skb, err);
@@ -427,8 +494,10 @@ static void ah_input_finish(struct sk_buff *skb, int err)
 	unsigned int hlen = cb->esp_off;
 	struct ah_tmp t;
 
-	ah_tmp_layout(cb->tmp, sa->crypto.ahash, hlen, &t);
-	if (!err && crypto_memneq(t.icv, t.ricv, sa->crypto.icv_bytes))
+	ah_tmp_layout(cb->tmp, &sa->crypto, hlen, &t);
+	/* GMAC: the AEAD compared the tags itself (-EBADMSG). */
+	if (!err && sa->crypto.ahash &&
+	    crypto_memneq(t.icv, t.ricv, sa->crypto.icv_bytes))
 		err = -EBADMSG;
 	memcpy(skb->data, t.hdr, hlen);
 	kfree(cb->tmp);
@@ -470,8 +539,9 @@ int kipsec_ah_input(struct sk_buff *skb)
 	struct ah_tmp t;
 	int nfrags, err;
 	void *tmp;
+	u8 *icv;
 
-	if (!sa->crypto.ahash)
+	if (!sa->crypto.ahash && !sa->crypto.aead)
 		return -EOPNOTSUPP;
 	if (!pskb_may_pull(skb, hlen + AH_HLEN))
 		return -EINVAL;
@@ -483,15 +553,21 @@ int kipsec_ah_input(struct sk_buff *skb)
 	nfrags = skb_cow_data(skb, 0, &trailer);
 	if (nfrags < 0)
 		return nfrags;
-	tmp = ah_alloc_tmp(sa->crypto.ahash, hlen, nfrags + 1, &t);
+	tmp = ah_alloc_tmp(&sa->crypto, hlen, nfrags + 2, &t);
 	if (!tmp)
 		return -ENOMEM;
 
 	ah = (struct ip_auth_hdr *)(skb->data + hlen);
+	icv = ah->auth_data + sa->crypto.iv_bytes;
+	if (sa->crypto.iv_bytes)
+		ah_set_nonce(sa, &t, ah->auth_data);
 	memcpy(t.hdr, skb->data, hlen);
-	memcpy(t.ricv, ah->auth_data, sa->crypto.icv_bytes);
-	/* Only the ICV: padding is hashed as sent, as the native AH does. */
-	memset(ah->auth_data, 0, sa->crypto.icv_bytes);
+	memcpy(t.ricv, icv, sa->crypto.icv_bytes);
+	/*
+	 * Only the ICV: the GMAC IV and any padding are authenticated as
+	 * sent, as the native AH does with padding.
+	 */
+	memset(icv, 0, sa->crypto.icv_bytes);
 	err = ah_clear_mutable(skb->data, hlen, v4);
 	if (err) {
 		memcpy(skb->data, t.hdr, hlen);
@@ -500,7 +576,7 @@ int kipsec_ah_input(struct sk_buff *skb)
 	}
 	cb->tmp = tmp;
 
-	err = ah_hash(skb, sa, &t, nfrags, cb->seq, ah_input_cb);
+	err = ah_icv(skb, sa, &t, nfrags, cb->seq, false, ah_input_cb);
 	if (err == -EINPROGRESS || err == -EBUSY)
 		return 0;
 	ah_input_finish(skb, err);

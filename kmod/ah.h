@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * AH (RFC 4302) on top of an SA's keyed hash: the ICV over the IP header
- * with its mutable fields zeroed, ESN high bits appended, one completion
- * for sync and async crypto (the same ones as ESP).
+ * AH (RFC 4302) on top of an SA's keyed hash or AES-GMAC (RFC 4543): the
+ * ICV over the IP header with its mutable fields zeroed, ESN high bits
+ * appended, one completion for sync and async crypto (the same ones as
+ * ESP).
  */
 
 #ifndef _KIPSEC_AH_H

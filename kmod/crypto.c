@@ -398,10 +398,22 @@ int kipsec_crypto_init(struct kipsec_sa_crypto *c, u8 proto, bool esn,
 	int err;
 
 	if (aead->desc && proto == IPPROTO_AH) {
-		/* rfc4543 takes ESP-sized associated data only. */
-		NL_SET_ERR_MSG_MOD(extack,
-				   "AES-GMAC as AH is not implemented yet");
-		return -EOPNOTSUPP;
+		/*
+		 * rfc4543() takes ESP-sized associated data only: AH uses
+		 * gcm(aes) itself, the whole packet as associated data, and
+		 * builds the nonce (salt, then the IV) per packet.
+		 */
+		tfm = alloc_aead("gcm(aes)", aead->key,
+				 aead->key_len - KIPSEC_GMAC_SALT_BYTES,
+				 aead->icv_bits / 8, extack);
+		if (IS_ERR(tfm))
+			return PTR_ERR(tfm);
+		c->aead = tfm;
+		c->iv_bytes = aead->desc->iv_bytes;
+		c->icv_bytes = aead->icv_bits / 8;
+		memcpy(c->salt, aead->key + aead->key_len - KIPSEC_GMAC_SALT_BYTES,
+		       KIPSEC_GMAC_SALT_BYTES);
+		return 0;
 	}
 	if (aead->desc) {
 		tfm = alloc_aead(aead->desc->name, aead->key, aead->key_len,
@@ -452,7 +464,8 @@ int kipsec_crypto_init(struct kipsec_sa_crypto *c, u8 proto, bool esn,
  * kipsec_crypto_destroy() - free the transforms of an SA
  * @c: the transforms; no request may be in flight
  *
- * The crypto API wipes the expanded keys when it frees a transform.
+ * The crypto API wipes the expanded keys when it frees a transform; the
+ * GMAC salt kept here is wiped too.
  */
 void kipsec_crypto_destroy(struct kipsec_sa_crypto *c)
 {
@@ -460,6 +473,7 @@ void kipsec_crypto_destroy(struct kipsec_sa_crypto *c)
 	crypto_free_ahash(c->ahash);
 	c->aead = NULL;
 	c->ahash = NULL;
+	memzero_explicit(c->salt, sizeof(c->salt));
 }
 
 #ifdef KIPSEC_DEBUG

@@ -16,6 +16,7 @@ struct crypto_ahash;
 
 #define KIPSEC_ALG_MAX_KEYS	3
 #define KIPSEC_ALG_MAX_ICVS	3
+#define KIPSEC_GMAC_SALT_BYTES	4
 
 /**
  * struct kipsec_alg_desc - one algorithm kipsec accepts
@@ -63,11 +64,13 @@ struct kipsec_alg_cfg {
 
 /**
  * struct kipsec_sa_crypto - the transforms of an SA
- * @aead: ESP (AEAD, authenc or authencesn) or AH with GMAC
+ * @aead: ESP (AEAD, authenc or authencesn), or AH with GMAC (plain
+ *	gcm(aes), keyed without the salt)
  * @ahash: AH with an HMAC, XCBC or CMAC
- * @iv_bytes: IV bytes per packet
+ * @iv_bytes: IV bytes per packet (AH: 8 with GMAC, else 0)
  * @block_bytes: ESP padding block
  * @icv_bytes: ICV bytes per packet
+ * @salt: AH with GMAC: the salt, first part of the nonce (RFC 4543 3.2)
  */
 struct kipsec_sa_crypto {
 	struct crypto_aead *aead;
@@ -75,6 +78,7 @@ struct kipsec_sa_crypto {
 	u8 iv_bytes;
 	u8 block_bytes;
 	u8 icv_bytes;
+	u8 salt[KIPSEC_GMAC_SALT_BYTES];
 };
 
 /**
