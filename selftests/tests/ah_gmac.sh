@@ -224,8 +224,12 @@ topo_hosts
 
 run_case "transport v4 aes128" "$K20" transport "$A4" "$B4"
 run_case "tunnel v6 aes256" "$K36" tunnel "$A6" "$B6"
+# make check: every mode, family and key size once (the async pass below
+# adds tunnel v4); make stress adds tunnel v4 without async and the tunnel
+# v6 and async tamper cases.
+STRESS=${KIPSEC_STRESS:-0}
 run_case "transport v6 aes192" "$K28" transport "$A6" "$B6"
-run_case "tunnel v4 aes128" "$K20" tunnel "$A4" "$B4"
+[ "$STRESS" = 1 ] && run_case "tunnel v4 aes128" "$K20" tunnel "$A4" "$B4"
 # ESN: a sends from 0x100000010, b from 0x200000020; only the low half is
 # in the header, the IV carries all 64 bits, the ICV the high half too.
 run_case "transport v4 esn" "$K20" transport "$A4" "$B4" \
@@ -233,7 +237,7 @@ run_case "transport v4 esn" "$K20" transport "$A4" "$B4" \
 	"esn seq-out 0x200000020" "esn seq-in 0x200000020" \
 	0x1001=1 0x2001=2
 tamper "tamper transport v4" "$K20" transport "$A4" "$B4"
-tamper "tamper tunnel v6" "$K36" tunnel "$A6" "$B6"
+[ "$STRESS" = 1 ] && tamper "tamper tunnel v6" "$K36" tunnel "$A6" "$B6"
 netns_cleanup
 kipsec_unload
 
@@ -243,7 +247,7 @@ if modprobe pcrypt && kipsec_load async=1; then
 	run_case "async=1 tunnel v4 aes128" "$K20" tunnel "$A4" "$B4"
 	t_check "async=1: the SAs' transforms are pcrypt instances" \
 		test "$(pcrypt_refs)" -ge 4
-	tamper "async=1 tamper transport v6" "$K20" transport "$A6" "$B6"
+	[ "$STRESS" = 1 ] && tamper "async=1 tamper transport v6" "$K20" transport "$A6" "$B6"
 	netns_cleanup
 	kipsec_unload
 else
