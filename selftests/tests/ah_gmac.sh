@@ -42,27 +42,23 @@ ah_stat() {
 		END { print v + 0 }'
 }
 
+# gmac_batch OA OB MODE WORDS X1001 X2001 LOCAL REMOTE REQID_OUT REQID_IN:
+# one end's -batch script: both SAs (0x1001 OA->OB, 0x2001 OB->OA, with
+# extra words each) and the out/in policies seen from LOCAL
+gmac_batch() {
+	printf '%s\n' "sa flush" "policy flush" \
+		"sa add src $1 dst $2 proto ah spi 0x1001 mode $3 reqid 1 replay-window 64 $4 $5" \
+		"sa add src $2 dst $1 proto ah spi 0x2001 mode $3 reqid 2 replay-window 64 $4 $6" \
+		"policy add dir out src $7 dst $8 action protect tmpl proto ah mode $3 src $7 dst $8 reqid $9" \
+		"policy add dir in src $8 dst $7 action protect tmpl proto ah mode $3 src $8 dst $7 reqid ${10}"
+}
+
 # setup KEY MODE OA OB [AOUT BIN BOUT AIN]: GMAC AH SAs and policies on
 # both ends (selectors = the addresses), extra words per SA
 setup() {
-	local k=$1 m=$2 oa=$3 ob=$4
-	local w="aead 'rfc4543(gcm(aes))' $k 128"
-	ka -batch - <<-EOF &&
-	sa flush
-	policy flush
-	sa add src $oa dst $ob proto ah spi 0x1001 mode $m reqid 1 replay-window 64 $w ${5:-}
-	sa add src $ob dst $oa proto ah spi 0x2001 mode $m reqid 2 replay-window 64 $w ${8:-}
-	policy add dir out src $oa dst $ob action protect tmpl proto ah mode $m src $oa dst $ob reqid 1
-	policy add dir in src $ob dst $oa action protect tmpl proto ah mode $m src $ob dst $oa reqid 2
-	EOF
-	kb -batch - <<-EOF
-	sa flush
-	policy flush
-	sa add src $oa dst $ob proto ah spi 0x1001 mode $m reqid 1 replay-window 64 $w ${6:-}
-	sa add src $ob dst $oa proto ah spi 0x2001 mode $m reqid 2 replay-window 64 $w ${7:-}
-	policy add dir out src $ob dst $oa action protect tmpl proto ah mode $m src $ob dst $oa reqid 2
-	policy add dir in src $oa dst $ob action protect tmpl proto ah mode $m src $oa dst $ob reqid 1
-	EOF
+	local m=$2 oa=$3 ob=$4 w="aead 'rfc4543(gcm(aes))' $1 128"
+	gmac_batch "$oa" "$ob" "$m" "$w" "${5:-}" "${8:-}" "$oa" "$ob" 1 2 | ka -batch - &&
+	gmac_batch "$oa" "$ob" "$m" "$w" "${6:-}" "${7:-}" "$ob" "$oa" 2 1 | kb -batch -
 }
 
 # The independent ICV check: reads a pcap (Ethernet), recomputes the ICV
