@@ -156,6 +156,24 @@ capture_stop() {
 	CAPS=()
 }
 
+# hold_start DEV: m drops AH arriving on DEV (IPv4 and IPv6) at ingress,
+# after a capture into /tmp/held.pcap has seen it, so that a test can
+# resend the packets itself (as they were, or tampered with).
+hold_start() {
+	tc -n m qdisc add dev "$1" clsact
+	tc -n m filter add dev "$1" ingress protocol ip prio 1 \
+		u32 match ip protocol 51 0xff action drop
+	tc -n m filter add dev "$1" ingress protocol ipv6 prio 2 \
+		u32 match ip6 protocol 51 0xff action drop
+	capture_start held m "$1"
+}
+
+# hold_stop DEV: the capture stopped, DEV forwards AH again
+hold_stop() {
+	capture_stop
+	tc -n m qdisc del dev "$1" clsact
+}
+
 # pcap_count NAME FILTER: packets in the capture that match a tcpdump filter
 pcap_count() {
 	tcpdump -r "/tmp/$1.pcap" -n "$2" 2>/dev/null | wc -l
