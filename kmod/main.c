@@ -48,7 +48,7 @@ MODULE_PARM_DESC(larval_secs,
 static bool selftest_bench;
 module_param(selftest_bench, bool, 0444);
 MODULE_PARM_DESC(selftest_bench,
-		 "debug build: time SPD lookups with 10 and 100000 policies at load (slow under emulation)");
+		 "debug build: time SPD lookups with 10 to 100000 policies at load (slow under emulation)");
 #endif
 
 static int __init kipsec_init(void)

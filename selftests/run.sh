@@ -204,6 +204,7 @@ boot() {
 	export KIPSEC_TOP=$TOP
 	export KIPSEC_KO=$TOP/build/$([ "$BENCH" = 1 ] && echo bench || echo debug)-$s/kipsec.ko
 	export KIPSEC_TESTMOD_KO=$TOP/build/debug-$s/selftests/testmod/kipsec_testmod.ko
+	export KIPSEC_DEBUG_KO=$TOP/build/debug-$s/kipsec.ko
 	export KIPSEC=$TOP/tools/kipsec
 	export KIPSEC_BIN_DIR=$TOP/selftests/bin
 	export KIPSEC_SERIES=$s

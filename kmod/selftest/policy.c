@@ -2,12 +2,13 @@
 /*
  * SPD self-tests (debug build, #included by policy.c): precedence, ties,
  * prefixes, ports, ICMP, both families, delete and replace; and an opt-in
- * lookup benchmark at 10 and 100000 policies.
+ * lookup benchmark at 10 to 100000 policies.
  */
 
 #include <linux/inet.h>
 #include <linux/ktime.h>
 #include <linux/random.h>
+#include <linux/sort.h>
 #include <linux/vmalloc.h>
 
 struct pt_pol {
@@ -266,54 +267,52 @@ out:
 	return ok;
 }
 
-/* ns per lookup over a fixed set of flows, half of them matching. */
-static u64 pt_time_lookups(struct kipsec_spd *spd, struct kipsec_flow *flows,
-			   unsigned int n)
-{
-	unsigned int i, found = 0;
-	u64 t0, t1;
-
-	rcu_read_lock();
-	t0 = ktime_get_ns();
-	for (i = 0; i < n; i++)
-		found += !!kipsec_policy_lookup_rcu(spd, OUT, &flows[i]);
-	t1 = ktime_get_ns();
-	rcu_read_unlock();
-	pr_info("policy bench: %u lookups, %u matched\n", n, found);
-	return div_u64(t1 - t0, n);
-}
-
+/*
+ * Lookup benchmark. The tuple-space search costs one probe per (source,
+ * destination) prefix-length class in use, so the benchmark holds the class
+ * set constant and varies only the number of policies: policy i lives in
+ * class i % PT_NCLASSES (class 0 exact hosts, the others prefix pairs), all
+ * addresses distinct after masking, all with the same priority so that no
+ * class can be skipped (the match is worst-placed: every class is probed
+ * before the tie-break decides). Each timed lookup aims at a random policy
+ * of the current set with host bits set, so it matches that policy (and, in
+ * IPv4, sometimes a wider prefix of another class; IPv6 keeps the classes
+ * apart in the second address word).
+ */
 static const u8 pt_plens[][2] = {
-	{ 24, 16 }, { 16, 24 }, { 24, 24 }, { 20, 20 },
+	{ 32, 32 }, { 24, 16 }, { 16, 24 }, { 24, 24 }, { 20, 20 },
 	{ 16, 16 }, { 24, 28 }, { 28, 24 }, { 20, 24 },
 };
 
-/*
- * Policy i: even i an exact host pair, odd i a prefix pair of one of 8
- * length pairs; addresses are distinct after masking.
- */
-static void pt_bench_sel(u32 i, struct kipsec_sel *sel)
+#define PT_NCLASSES ARRAY_SIZE(pt_plens)
+
+/* Distinct masked addresses per class: @j is the rank within the class. */
+static void pt_bench_sel(u16 family, u32 i, struct kipsec_sel *sel)
 {
-	u32 j = i >> 1;
+	const u8 *pl = pt_plens[i % PT_NCLASSES];
+	u32 j = i / PT_NCLASSES + 1;
+	u8 v6 = family == AF_INET6 ? 96 : 0;
 
 	memset(sel, 0, sizeof(*sel));
-	sel->family = AF_INET;
+	sel->family = family;
 	sel->sport_max = U16_MAX;
 	sel->dport_max = U16_MAX;
-	if (i & 1) {
-		sel->splen = pt_plens[j & 7][0];
-		sel->dplen = pt_plens[j & 7][1];
-		sel->saddr.a4 = htonl(j << (32 - sel->splen));
-		sel->daddr.a4 = htonl(j << (32 - sel->dplen));
-	} else {
-		sel->splen = 32;
-		sel->dplen = 32;
-		sel->saddr.a4 = htonl(0x0a000000 | i);
-		sel->daddr.a4 = htonl(0xac100000 | i);
+	sel->splen = pl[0] + v6;
+	sel->dplen = pl[1] + v6;
+	/* IPv6: 2001:db8:<class>::<IPv4-style low 32 bits> */
+	if (family == AF_INET6) {
+		sel->saddr.a6[0] = htonl(0x20010db8);
+		sel->saddr.a6[1] = htonl(i % PT_NCLASSES);
+		sel->daddr.a6[0] = htonl(0x20010db8);
+		sel->daddr.a6[1] = htonl(0x100 | (i % PT_NCLASSES));
 	}
+	sel->saddr.a6[v6 / 32] = htonl(pl[0] == 32 ? 0x0a000000 | j :
+				       j << (32 - pl[0]));
+	sel->daddr.a6[v6 / 32] = htonl(pl[1] == 32 ? 0xac100000 | j :
+				       j << (32 - pl[1]));
 }
 
-static int pt_bench_add(struct kipsec_spd *spd, u32 i)
+static int pt_bench_add(struct kipsec_spd *spd, u16 family, u32 i)
 {
 	struct kipsec_policy *pol = kipsec_policy_alloc();
 	int err;
@@ -322,55 +321,157 @@ static int pt_bench_add(struct kipsec_spd *spd, u32 i)
 		return -ENOMEM;
 	pol->dir = OUT;
 	pol->action = KIPSEC_ACTION_BYPASS;
-	pol->priority = i & 1023;
-	pt_bench_sel(i, &pol->sel);
+	pol->priority = 100;
+	pt_bench_sel(family, i, &pol->sel);
 	kipsec_sel_check(&pol->sel, NULL);
 	err = kipsec_spd_add(spd, pol, NULL);
 	kipsec_policy_put(pol);
 	return err;
 }
 
+#define PT_SIZES	4
+#define PT_ROUNDS	9
+#define PT_FLOWS	20000
+
+static const u32 pt_sizes[PT_SIZES] = { 10, 1000, 10000, 100000 };
+
+/* Flows aimed at random policies among the first @n. */
+static void pt_bench_flows(u16 family, struct kipsec_flow *flows, u32 n)
+{
+	unsigned int i, v6 = family == AF_INET6 ? 3 : 0;
+	struct kipsec_sel sel;
+
+	for (i = 0; i < PT_FLOWS; i++) {
+		pt_bench_sel(family, get_random_u32_below(n), &sel);
+		memset(&flows[i], 0, sizeof(flows[i]));
+		flows[i].family = family;
+		flows[i].proto = IPPROTO_UDP;
+		flows[i].saddr = sel.saddr;
+		flows[i].daddr = sel.daddr;
+		flows[i].saddr.a6[v6] |= htonl(sel.splen < 32 + v6 * 32);
+		flows[i].daddr.a6[v6] |= htonl(sel.dplen < 32 + v6 * 32);
+	}
+}
+
+/*
+ * ns per lookup over the flows (@hot: the first flow every time, as one
+ * busy connection sees it); false if a lookup found no policy.
+ */
+static bool pt_time_lookups(struct kipsec_spd *spd,
+			    const struct kipsec_flow *flows, bool hot, u64 *ns)
+{
+	unsigned int i, found = 0;
+	u64 t0;
+
+	rcu_read_lock();
+	t0 = ktime_get_ns();
+	for (i = 0; i < PT_FLOWS; i++)
+		found += !!kipsec_policy_lookup_rcu(spd, OUT,
+						    &flows[hot ? 0 : i]);
+	*ns = div_u64(ktime_get_ns() - t0, PT_FLOWS);
+	rcu_read_unlock();
+	return found == PT_FLOWS;
+}
+
+static int pt_u64_cmp(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * One SPD per size, all alive at once; the timing rounds alternate between
+ * them (10, 1k, 10k, 100k, 10, 1k, ...) so that a disturbance of the host
+ * hits every size alike. Median and minimum of PT_ROUNDS per size.
+ */
+static void pt_report(u16 family, const char *what, u64 (*ns)[PT_ROUNDS])
+{
+	unsigned int s;
+	u64 med0 = 1;
+
+	for (s = 0; s < PT_SIZES; s++) {
+		u64 med;
+
+		sort(ns[s], PT_ROUNDS, sizeof(u64), pt_u64_cmp, NULL);
+		med = ns[s][PT_ROUNDS / 2];
+		if (!s)
+			med0 = max_t(u64, med, 1);
+		pr_info("policy bench: IPv%u %s, %u policies in %zu classes: %llu ns/lookup (min %llu, max %llu; %llu%% of the cost at %u)\n",
+			family == AF_INET ? 4 : 6, what, pt_sizes[s],
+			PT_NCLASSES, med, ns[s][0], ns[s][PT_ROUNDS - 1],
+			div64_u64(med * 100, med0), pt_sizes[0]);
+	}
+}
+
+/*
+ * One SPD per size, all alive at once; the timing rounds alternate between
+ * them (10, 1k, 10k, 100k, 10, 1k, ...) so that a disturbance of the host
+ * hits every size alike. Median, minimum and maximum of PT_ROUNDS per size,
+ * for random flows (cold caches) and for one repeated flow (hot).
+ */
+static void pt_bench_family(u16 family, struct kipsec_flow *flows)
+{
+	u64 (*cold)[PT_ROUNDS], (*hot)[PT_ROUNDS];
+	struct kipsec_spd *spds;
+	unsigned int s, r, i;
+	u64 t0, t_add = 0;
+
+	spds = kcalloc(PT_SIZES, sizeof(*spds), GFP_KERNEL);
+	cold = kcalloc(PT_SIZES, sizeof(*cold), GFP_KERNEL);
+	hot = kcalloc(PT_SIZES, sizeof(*hot), GFP_KERNEL);
+	if (!spds || !cold || !hot)
+		goto out;
+	for (s = 0; s < PT_SIZES; s++)
+		kipsec_spd_init(&spds[s]);
+	for (s = 0; s < PT_SIZES; s++) {
+		t0 = ktime_get_ns();
+		for (i = 0; i < pt_sizes[s]; i++) {
+			if (pt_bench_add(&spds[s], family, i))
+				goto destroy;
+			if (!(i & 4095))
+				cond_resched();
+		}
+		if (s == PT_SIZES - 1)
+			t_add = ktime_get_ns() - t0;
+	}
+	for (r = 0; r < PT_ROUNDS; r++) {
+		for (s = 0; s < PT_SIZES; s++) {
+			struct kipsec_flow *f = flows + s * PT_FLOWS;
+
+			pt_bench_flows(family, f, pt_sizes[s]);
+			if (!pt_time_lookups(&spds[s], f, false, &cold[s][r]) ||
+			    !pt_time_lookups(&spds[s], f, true, &hot[s][r])) {
+				pr_err("policy bench: a lookup found no policy\n");
+				goto destroy;
+			}
+			cond_resched();
+		}
+	}
+	pt_report(family, "random flows", cold);
+	pt_report(family, "one flow", hot);
+	pr_info("policy bench: IPv%u, %u policies added in %llu ms\n",
+		family == AF_INET ? 4 : 6, pt_sizes[PT_SIZES - 1],
+		div_u64(t_add, NSEC_PER_MSEC));
+destroy:
+	for (s = 0; s < PT_SIZES; s++)
+		kipsec_spd_destroy(&spds[s]);
+out:
+	kfree(hot);
+	kfree(cold);
+	kfree(spds);
+}
+
 static void pt_bench(void)
 {
-	const unsigned int nflows = 100000, npol = 100000;
 	struct kipsec_flow *flows;
-	struct kipsec_spd *spd;
-	struct kipsec_sel sel;
-	u64 ns10, ns100k;
-	unsigned int i;
 
-	spd = kzalloc(sizeof(*spd), GFP_KERNEL);
-	flows = vmalloc(array_size(nflows, sizeof(*flows)));
-	if (!spd || !flows)
-		goto out;
-	kipsec_spd_init(spd);
-	/* Flows aimed at random policies of the full set (host bits set). */
-	for (i = 0; i < nflows; i++) {
-		pt_bench_sel(get_random_u32_below(npol), &sel);
-		memset(&flows[i], 0, sizeof(flows[i]));
-		flows[i].family = AF_INET;
-		flows[i].proto = IPPROTO_UDP;
-		flows[i].saddr.a4 = sel.saddr.a4 | htonl(sel.splen < 32);
-		flows[i].daddr.a4 = sel.daddr.a4 | htonl(sel.dplen < 32);
-	}
-	for (i = 0; i < 10; i++)
-		if (pt_bench_add(spd, i))
-			goto destroy;
-	ns10 = pt_time_lookups(spd, flows, nflows);
-	for (; i < npol; i++) {
-		if (pt_bench_add(spd, i))
-			goto destroy;
-		if (!(i & 4095))
-			cond_resched();
-	}
-	ns100k = pt_time_lookups(spd, flows, nflows);
-	pr_info("policy bench: %llu ns/lookup with 10 policies, %llu ns/lookup with %u policies\n",
-		ns10, ns100k, spd->count);
-destroy:
-	kipsec_spd_destroy(spd);
-out:
+	flows = vmalloc(array_size(PT_SIZES * PT_FLOWS, sizeof(*flows)));
+	if (!flows)
+		return;
+	pt_bench_family(AF_INET, flows);
+	pt_bench_family(AF_INET6, flows);
 	vfree(flows);
-	kfree(spd);
 }
 
 /**
