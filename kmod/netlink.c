@@ -974,9 +974,11 @@ static int put_config(struct sk_buff *skb, const struct kipsec_net *kn)
 }
 
 /* A reply to the requester, or a notification when @info is NULL. */
-static struct sk_buff *msg_new(struct genl_info *info, u8 cmd, void **hdr)
+/* A message of @size payload bytes: a reply to @info, or a notification. */
+static struct sk_buff *msg_new_sized(struct genl_info *info, u8 cmd,
+				     size_t size, void **hdr)
 {
-	struct sk_buff *skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	struct sk_buff *skb = genlmsg_new(size, GFP_KERNEL);
 
 	if (!skb)
 		return NULL;
@@ -991,10 +993,55 @@ static struct sk_buff *msg_new(struct genl_info *info, u8 cmd, void **hdr)
 	return skb;
 }
 
+static struct sk_buff *msg_new(struct genl_info *info, u8 cmd, void **hdr)
+{
+	return msg_new_sized(info, cmd, NLMSG_GOODSIZE, hdr);
+}
+
+/*
+ * A notification for group @grp, or NULL when nobody listens: adds and
+ * deletes of large tables (kipsec -batch) then build no message at all.
+ */
+static struct sk_buff *notify_new(struct net *net, u8 cmd, size_t size,
+				  int grp, void **hdr)
+{
+	if (!genl_has_listeners(&kipsec_family, net, grp))
+		return NULL;
+	return msg_new_sized(NULL, cmd, size, hdr);
+}
+
 static void notify(struct net *net, struct sk_buff *skb, void *hdr, int grp)
 {
 	genlmsg_end(skb, hdr);
 	genlmsg_multicast_netns(&kipsec_family, net, skb, 0, grp, GFP_KERNEL);
+}
+
+/* Upper bound of what put_sel() writes. */
+static size_t sel_msg_size(void)
+{
+	return nla_total_size(0) +				/* nest */
+	       nla_total_size(sizeof(u16)) +			/* family */
+	       2 * nla_total_size(sizeof(struct in6_addr)) +	/* src, dst */
+	       3 * nla_total_size(sizeof(u8)) +		/* plens, proto */
+	       4 * nla_total_size(sizeof(u16)) +		/* ports */
+	       2 * nla_total_size(sizeof(u8));			/* ICMP */
+}
+
+/* Upper bound of what put_policy() writes. */
+static size_t policy_msg_size(const struct kipsec_policy *pol)
+{
+	size_t tmpl = nla_total_size(0) +			/* nest */
+		      3 * nla_total_size(sizeof(u8)) +		/* proto, mode, level */
+		      nla_total_size(sizeof(u32)) +		/* reqid */
+		      nla_total_size(sizeof(__be32)) +		/* spi */
+		      2 * nla_total_size(sizeof(struct in6_addr));
+
+	return nla_total_size(0) +				/* KIPSEC_A_POLICY */
+	       2 * nla_total_size(sizeof(u32)) +		/* id, priority */
+	       2 * nla_total_size(sizeof(u8)) +		/* dir, action */
+	       sel_msg_size() +
+	       nla_total_size(0) + pol->ntmpls * tmpl +		/* templates */
+	       nla_total_size(0) + 2 * nla_total_size_64bit(sizeof(u64));
 }
 
 /**
@@ -1103,7 +1150,8 @@ void kipsec_nl_notify_sa(struct net *net, u8 cmd, struct kipsec_sa *sa,
 	struct sk_buff *skb;
 	void *hdr;
 
-	skb = msg_new(NULL, cmd, &hdr);
+	skb = notify_new(net, cmd, NLMSG_GOODSIZE, KIPSEC_MCGRP_IDX_SA,
+			 &hdr);
 	if (!skb)
 		return;
 	if (put_sa(skb, KIPSEC_A_SA, sa, false) ||
@@ -1120,7 +1168,8 @@ static void notify_policy(struct net *net, u8 cmd,
 	struct sk_buff *skb;
 	void *hdr;
 
-	skb = msg_new(NULL, cmd, &hdr);
+	skb = notify_new(net, cmd, policy_msg_size(pol),
+			 KIPSEC_MCGRP_IDX_POLICY, &hdr);
 	if (!skb)
 		return;
 	if (put_policy(skb, KIPSEC_A_POLICY, pol)) {
@@ -1135,7 +1184,7 @@ static void notify_flush(struct net *net, u8 cmd, int type, int val, int grp)
 	struct sk_buff *skb;
 	void *hdr;
 
-	skb = msg_new(NULL, cmd, &hdr);
+	skb = notify_new(net, cmd, nla_total_size(sizeof(u8)), grp, &hdr);
 	if (!skb)
 		return;
 	if (val >= 0 && nla_put_u8(skb, type, val)) {
@@ -1168,7 +1217,8 @@ static int reply_policy(struct genl_info *info,
 	struct sk_buff *skb;
 	void *hdr;
 
-	skb = msg_new(info, info->genlhdr->cmd, &hdr);
+	skb = msg_new_sized(info, info->genlhdr->cmd, policy_msg_size(pol),
+			    &hdr);
 	if (!skb)
 		return -ENOMEM;
 	if (put_policy(skb, KIPSEC_A_POLICY, pol)) {
