@@ -19,8 +19,10 @@ struct net_device;
  * @sa: the SA (one reference held)
  * @net: outbound: the namespace (kept alive by the in-flight count)
  * @dev: inbound: kipsec0 (one reference held), in the namespace
- * @tmp: crypto request allocation
- * @seq: inbound: the inferred 64-bit sequence number
+ * @tmp: crypto request allocation, while the request runs
+ * @qerr: parallel stage: the crypto result once the request is over
+ * @seq: inbound: the inferred 64-bit sequence number; outbound, queued
+ *	for parallel crypto: the assigned sequence number
  * @next: outbound bundle: the SA to apply next (one reference held)
  * @len: outbound: bytes counted for the SA (inner packet)
  * @outer_spi: inbound bundle: SPI of the SA removed before this one (same
@@ -32,6 +34,8 @@ struct net_device;
  * @family: inbound: family of the outer header
  * @outer_ds: inbound: DS field of the outer header (RFC 6040)
  * @outer_proto: inbound bundle: protocol of the SA at @outer_spi
+ * @qstate: enum kipsec_qstate (queue.h): where the packet is in the
+ *	parallel stage
  * @encap_sport: inbound ESP in UDP: the UDP source port, else 0
  */
 struct kipsec_skb_cb {
@@ -40,7 +44,10 @@ struct kipsec_skb_cb {
 		struct net *net;
 		struct net_device *dev;
 	};
-	void *tmp;
+	union {
+		void *tmp;
+		long qerr;
+	};
 	union {
 		u64 seq;
 		struct kipsec_sa *next;
@@ -54,6 +61,7 @@ struct kipsec_skb_cb {
 	u8 family;
 	u8 outer_ds;
 	u8 outer_proto;
+	u8 qstate;
 	__be16 encap_sport;
 };
 

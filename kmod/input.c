@@ -155,6 +155,27 @@ static bool in_ecn_decap(struct sk_buff *skb, u8 outer)
 	return false;
 }
 
+/*
+ * Puts a packet on its SA's inbound queue; false if the queue is full.
+ * Sets @pending to the packets queued before it.
+ */
+static bool in_enqueue(struct kipsec_sa *sa, struct sk_buff *skb,
+		       unsigned int *pending)
+{
+	struct kipsec_squeue *sq = &sa->rxq;
+	bool ok;
+
+	spin_lock_bh(&sq->q.lock);
+	*pending = skb_queue_len(&sq->q);
+	ok = *pending < KIPSEC_SQUEUE_LEN;
+	if (ok) {
+		kipsec_cb(skb)->qstate = KIPSEC_Q_IN;
+		__skb_queue_tail(&sq->q, skb);
+	}
+	spin_unlock_bh(&sq->q.lock);
+	return ok;
+}
+
 static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 			   unsigned int off, u16 nh_off, u16 family, u8 proto,
 			   const struct udphdr *uh,
@@ -242,17 +263,13 @@ static void in_mapping(struct kipsec_sa *sa, struct sk_buff *skb,
 	kipsec_nl_mapping(dev_net(cb->dev), sa, &src, cb->encap_sport);
 }
 
-/**
- * kipsec_input_done() - finish an inbound ESP packet after decryption
- * @skb: the packet; kipsec_cb(skb) as kipsec_in_hook() set it
- * @err: the crypto result (-EBADMSG: bad ICV)
- *
- * Called once per packet from the sync or async crypto path. Advances the
- * replay window, removes ESP, checks the inner packet against the SA and
- * the policy, and re-injects it on kipsec0. Drops the references the
- * request held (SA, kipsec0, in-flight count).
+/*
+ * Finishes an inbound packet after its crypto (in order, when it was
+ * queued): advances the replay window, removes ESP or AH, checks the inner
+ * packet against the SA and the policy, and re-injects it on kipsec0.
+ * Drops the references the request held (SA, kipsec0, in-flight count).
  */
-void kipsec_input_done(struct sk_buff *skb, int err)
+static void in_done(struct sk_buff *skb, int err)
 {
 	struct kipsec_skb_cb *cb = kipsec_cb(skb);
 	struct kipsec_net *kn = kipsec_pernet(dev_net(cb->dev));
@@ -356,6 +373,57 @@ out:
 	kipsec_inflight_put(kn);
 }
 
+/* A packet whose crypto could not start: dropped, references released. */
+static void in_failed(struct sk_buff *skb, int err)
+{
+	struct kipsec_skb_cb *cb = kipsec_cb(skb);
+	struct kipsec_net *kn = kipsec_pernet(dev_net(cb->dev));
+	struct net_device *dev = cb->dev;
+	struct kipsec_sa *sa = cb->sa;
+
+	kipsec_drop(kn, sa, skb, err == -ENOMEM ? KIPSEC_STAT_IN_NOMEM :
+		    err == -EOPNOTSUPP ? KIPSEC_STAT_IN_UNSUPPORTED :
+		    KIPSEC_STAT_IN_TRUNCATED, __KIPSEC_SA_STAT_MAX);
+	dev_put(dev);
+	kipsec_sa_put(sa);
+	kipsec_inflight_put(kn);
+}
+
+/* Verifies (AH) or decrypts (ESP) a packet; see kipsec_qops.crypt. */
+static int in_crypt(struct sk_buff *skb)
+{
+	if (kipsec_cb(skb)->sa->id.proto == IPPROTO_AH)
+		return kipsec_ah_input(skb);
+	return kipsec_esp_input(skb);
+}
+
+const struct kipsec_qops kipsec_qops_in = {
+	.crypt = in_crypt,
+	.done = in_done,
+	.failed = in_failed,
+};
+
+/**
+ * kipsec_input_done() - finish an inbound ESP packet after decryption
+ * @skb: the packet; kipsec_cb(skb) as kipsec_in_hook() set it
+ * @err: the crypto result (-EBADMSG: bad ICV)
+ *
+ * Called once per packet from the sync or async crypto path. Advances the
+ * replay window, removes ESP, checks the inner packet against the SA and
+ * the policy, and re-injects it on kipsec0. Drops the references the
+ * request held (SA, kipsec0, in-flight count). A packet of the parallel
+ * stage waits for the packets queued before it on its SA.
+ */
+void kipsec_input_done(struct sk_buff *skb, int err)
+{
+	struct kipsec_skb_cb *cb = kipsec_cb(skb);
+
+	if (cb->qstate == KIPSEC_Q_IN)
+		kipsec_queue_complete(&cb->sa->rxq, skb, err, false);
+	else
+		in_done(skb, err);
+}
+
 /* Offset of ESP, AH or UDP in an IPv6 packet, and of the byte naming it. */
 static int in_find_esp6(struct sk_buff *skb, u16 *nh_off, u8 *proto)
 {
@@ -398,6 +466,7 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 {
 	unsigned int ulen = uh ? sizeof(*uh) : 0;
 	union kipsec_addr daddr = {};
+	unsigned int pending = 0;
 	struct kipsec_skb_cb *cb;
 	struct ip_esp_hdr *esph;
 	struct kipsec_sa *sa;
@@ -494,21 +563,31 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 	}
 	if (uh)
 		cb->encap_sport = uh->source;
+	if (kipsec_parallel() && !in_enqueue(sa, skb, &pending)) {
+		kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_QUEUE_FULL,
+			    __KIPSEC_SA_STAT_MAX);
+		kipsec_sa_put(sa);
+		return NF_STOLEN;
+	}
 	dev_hold(cb->dev);
 	atomic_inc(&kn->inflight);
 
-	if (proto == IPPROTO_AH)
-		err = kipsec_ah_input(skb);
-	else
-		err = kipsec_esp_input(skb);
-	if (err) {
-		kipsec_drop(kn, sa, skb, err == -ENOMEM ? KIPSEC_STAT_IN_NOMEM :
-			    err == -EOPNOTSUPP ? KIPSEC_STAT_IN_UNSUPPORTED :
-			    KIPSEC_STAT_IN_TRUNCATED, __KIPSEC_SA_STAT_MAX);
-		dev_put(kn->dev);
-		kipsec_sa_put(sa);
-		kipsec_inflight_put(kn);
+	if (cb->qstate == KIPSEC_Q_IN) {
+		/*
+		 * The packet outlives this hook's RCU section: its input
+		 * route may be a noref one and its device holds no
+		 * reference. Neither is needed (the inner packet is routed
+		 * afresh from kipsec0), so drop the route and point at
+		 * kipsec0, which cb->dev holds.
+		 */
+		skb_dst_drop(skb);
+		skb->dev = cb->dev;
+		kipsec_queue_crypt(skb, pending);
+		return NF_STOLEN;
 	}
+	err = in_crypt(skb);
+	if (err)
+		in_failed(skb, err);
 	return NF_STOLEN;
 }
 

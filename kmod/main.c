@@ -15,6 +15,7 @@
 #include "netlink.h"
 #include "netns.h"
 #include "policy.h"
+#include "queue.h"
 #include "sa.h"
 
 struct workqueue_struct *kipsec_wq __read_mostly;
@@ -68,6 +69,9 @@ static int __init kipsec_init(void)
 	}
 #endif
 
+	err = kipsec_queue_init();
+	if (err)
+		goto err_queue;
 	err = kipsec_netns_init();
 	if (err)
 		goto err_netns;
@@ -81,6 +85,8 @@ static int __init kipsec_init(void)
 err_genl:
 	kipsec_netns_exit();
 err_netns:
+	kipsec_queue_exit();
+err_queue:
 #ifdef KIPSEC_DEBUG
 err_selftest:
 #endif
@@ -94,6 +100,8 @@ static void __exit kipsec_exit(void)
 	/* No new request, then no new packet, then no state. */
 	kipsec_genl_exit();
 	kipsec_netns_exit();
+	/* Every namespace waited for its packets: no queue holds any. */
+	kipsec_queue_exit();
 	/* RCU callbacks queue the last deferred frees; then drain them. */
 	rcu_barrier();
 	destroy_workqueue(kipsec_wq);

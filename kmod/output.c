@@ -28,6 +28,7 @@
 #include "esp.h"
 #include "netlink.h"
 #include "netns.h"
+#include "queue.h"
 
 /* ICMP errors, which quote the packet they are about. */
 static bool flow_icmp_error(u16 family, u8 type)
@@ -313,21 +314,93 @@ static unsigned int out_outer(struct net *net, struct kipsec_sa *sa,
 	return sizeof(*ip6h);
 }
 
+/* Adds AH or ESP (and the outer header in tunnel mode), then the crypto. */
+static int out_crypt(struct sk_buff *skb, u64 seq)
+{
+	struct kipsec_skb_cb *cb = kipsec_cb(skb);
+	u8 outer[sizeof(struct ipv6hdr)];
+	struct kipsec_sa *sa = cb->sa;
+	unsigned int outer_len = 0;
+
+	if (sa->mode == KIPSEC_MODE_TUNNEL)
+		outer_len = out_outer(cb->net, sa, skb, skb_dst(skb), outer);
+	if (sa->id.proto == IPPROTO_AH)
+		return kipsec_ah_output(skb, seq, outer, outer_len);
+	return kipsec_esp_output(skb, seq, outer, outer_len);
+}
+
+/* A packet whose crypto could not start: dropped, references released. */
+static void out_failed(struct sk_buff *skb, int err)
+{
+	struct kipsec_skb_cb *cb = kipsec_cb(skb);
+	struct kipsec_net *kn = kipsec_pernet(cb->net);
+	struct kipsec_sa *next = cb->next;
+	struct kipsec_sa *sa = cb->sa;
+
+	kipsec_drop(kn, sa, skb, err == -ENOMEM ? KIPSEC_STAT_OUT_NOMEM :
+		    KIPSEC_STAT_OUT_ERROR, __KIPSEC_SA_STAT_MAX);
+	if (next)
+		kipsec_sa_put(next);
+	kipsec_sa_put(sa);
+	kipsec_inflight_put(kn);
+}
+
+/* The parallel stage's crypto step: the sequence number is in the cb. */
+static int out_queued_crypt(struct sk_buff *skb)
+{
+	struct kipsec_skb_cb *cb = kipsec_cb(skb);
+	u64 seq = cb->seq;
+
+	/* @seq shares its slot with @next; queued packets have no bundle. */
+	cb->next = NULL;
+	return out_crypt(skb, seq);
+}
+
+/*
+ * Puts a packet on its SA's outbound queue with the next sequence number:
+ * under the queue's lock, so that the queue is in sequence order. Sets
+ * @pending to the packets queued before it.
+ */
+static int out_enqueue(struct kipsec_sa *sa, struct sk_buff *skb,
+		       unsigned int *pending)
+{
+	struct kipsec_skb_cb *cb = kipsec_cb(skb);
+	struct kipsec_squeue *sq = &sa->txq;
+	int err = 0;
+	u64 seq;
+
+	spin_lock_bh(&sq->q.lock);
+	*pending = skb_queue_len(&sq->q);
+	if (*pending >= KIPSEC_SQUEUE_LEN) {
+		err = -ENOBUFS;
+	} else if (kipsec_seq_next(&sa->seq_out, sa->flags & KIPSEC_SA_F_ESN,
+				   &seq)) {
+		err = -EOVERFLOW;
+	} else {
+		cb->seq = seq;
+		cb->qstate = KIPSEC_Q_OUT;
+		__skb_queue_tail(&sq->q, skb);
+	}
+	spin_unlock_bh(&sq->q.lock);
+	return err;
+}
+
 /*
  * Encapsulates one (non-GSO) packet; consumes @skb, the SA reference,
  * @dst (the outer route in tunnel mode, else NULL) and @next (the bundle's
- * outer SA, applied by kipsec_output_done(), or NULL).
+ * outer SA, applied by kipsec_output_done(), or NULL). Packets of a single
+ * SA go through the parallel stage when it is on; bundles stay on this CPU.
+ * @more: more segments of the same GSO packet follow.
  */
 static void out_one(struct net *net, struct kipsec_sa *sa,
 		    struct sk_buff *skb, struct dst_entry *dst,
-		    struct kipsec_sa *next)
+		    struct kipsec_sa *next, bool more)
 {
 	struct kipsec_net *kn = kipsec_pernet(net);
-	u8 outer[sizeof(struct ipv6hdr)];
-	unsigned int outer_len = 0;
+	bool queued = !next && kipsec_parallel();
+	unsigned int pending = 0;
 	struct kipsec_skb_cb *cb;
-	unsigned int len;
-	u64 seq;
+	u64 seq = 0;
 	int err;
 
 	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb)) {
@@ -345,19 +418,20 @@ static void out_one(struct net *net, struct kipsec_sa *sa,
 			    KIPSEC_SA_STAT_OUT_SA_EXPIRED);
 		goto put;
 	}
-	if (unlikely(kipsec_seq_next(&sa->seq_out, sa->flags & KIPSEC_SA_F_ESN,
-				     &seq))) {
-		kipsec_drop(kn, sa, skb, KIPSEC_STAT_OUT_SEQ_OVERFLOW,
-			    KIPSEC_SA_STAT_OUT_SEQ_OVERFLOW);
-		goto put;
-	}
-	len = skb->len;
 
 	if (dst) {
-		outer_len = out_outer(net, sa, skb, dst, outer);
 		skb_dst_drop(skb);
 		skb_dst_set(skb, dst);
 		dst = NULL;
+	} else if (!skb_dst_force(skb)) {
+		/*
+		 * Transport mode sends on the packet's own route, which for
+		 * forwarded traffic holds no reference; the crypto may end
+		 * after this hook's RCU section (async or queued).
+		 */
+		kipsec_drop(kn, sa, skb, KIPSEC_STAT_OUT_NO_ROUTE,
+			    __KIPSEC_SA_STAT_MAX);
+		goto put;
 	}
 	/*
 	 * What still exceeds the path MTU once encapsulated was allowed
@@ -370,21 +444,33 @@ static void out_one(struct net *net, struct kipsec_sa *sa,
 	memset(cb, 0, sizeof(*cb));
 	cb->sa = sa;
 	cb->net = net;
-	cb->len = len;
+	cb->len = skb->len;
 	cb->next = next;
-	atomic_inc(&kn->inflight);
-	if (sa->id.proto == IPPROTO_AH)
-		err = kipsec_ah_output(skb, seq, outer, outer_len);
+	if (queued)
+		err = out_enqueue(sa, skb, &pending);
+	else if (kipsec_seq_next(&sa->seq_out, sa->flags & KIPSEC_SA_F_ESN,
+				 &seq))
+		err = -EOVERFLOW;
 	else
-		err = kipsec_esp_output(skb, seq, outer, outer_len);
-	if (err) {
-		kipsec_drop(kn, sa, skb, err == -ENOMEM ? KIPSEC_STAT_OUT_NOMEM :
-			    KIPSEC_STAT_OUT_ERROR, __KIPSEC_SA_STAT_MAX);
-		if (next)
-			kipsec_sa_put(next);
-		kipsec_sa_put(sa);
-		kipsec_inflight_put(kn);
+		err = 0;
+	if (unlikely(err)) {
+		if (err == -EOVERFLOW)
+			kipsec_drop(kn, sa, skb, KIPSEC_STAT_OUT_SEQ_OVERFLOW,
+				    KIPSEC_SA_STAT_OUT_SEQ_OVERFLOW);
+		else
+			kipsec_drop(kn, sa, skb, KIPSEC_STAT_OUT_QUEUE_FULL,
+				    __KIPSEC_SA_STAT_MAX);
+		goto put;
 	}
+
+	atomic_inc(&kn->inflight);
+	if (queued) {
+		kipsec_queue_crypt(skb, pending || more);
+		return;
+	}
+	err = out_crypt(skb, seq);
+	if (err)
+		out_failed(skb, err);
 	return;
 put:
 	dst_release(dst);
@@ -393,15 +479,8 @@ put:
 	kipsec_sa_put(sa);
 }
 
-/**
- * kipsec_output_done() - send a packet ESP encrypted
- * @skb: the packet; kipsec_cb(skb) as kipsec_esp_output() got it
- * @err: the crypto result
- *
- * Called once per packet from the sync or async crypto path; drops the
- * SA reference and the in-flight count.
- */
-void kipsec_output_done(struct sk_buff *skb, int err)
+/* Sends an encrypted packet (in order, when it was queued). */
+static void out_done(struct sk_buff *skb, int err)
 {
 	struct kipsec_skb_cb *cb = kipsec_cb(skb);
 	struct kipsec_sa *sa = cb->sa;
@@ -428,7 +507,7 @@ void kipsec_output_done(struct sk_buff *skb, int err)
 		if (tunnel && ip_hdr(skb)->version == 4 &&
 		    sa->id.proto != IPPROTO_AH)
 			ip_select_ident(net, skb, NULL);
-		out_one(net, next, skb, NULL, NULL);
+		out_one(net, next, skb, NULL, NULL, false);
 		goto out;
 	}
 	kipsec_stats_inc(kn->stats, KIPSEC_STAT_OUT_PACKETS);
@@ -455,6 +534,31 @@ void kipsec_output_done(struct sk_buff *skb, int err)
 out:
 	kipsec_sa_put(sa);
 	kipsec_inflight_put(kn);
+}
+
+const struct kipsec_qops kipsec_qops_out = {
+	.crypt = out_queued_crypt,
+	.done = out_done,
+	.failed = out_failed,
+};
+
+/**
+ * kipsec_output_done() - send a packet ESP encrypted
+ * @skb: the packet; kipsec_cb(skb) as kipsec_esp_output() got it
+ * @err: the crypto result
+ *
+ * Called once per packet from the sync or async crypto path; drops the
+ * SA reference and the in-flight count. A packet of the parallel stage
+ * waits for the packets queued before it on its SA.
+ */
+void kipsec_output_done(struct sk_buff *skb, int err)
+{
+	struct kipsec_skb_cb *cb = kipsec_cb(skb);
+
+	if (cb->qstate == KIPSEC_Q_OUT)
+		kipsec_queue_complete(&cb->sa->txq, skb, err, false);
+	else
+		out_done(skb, err);
 }
 
 /*
@@ -553,7 +657,7 @@ static void out_skb(struct net *net, struct kipsec_sa *sa,
 		}
 	}
 	if (!skb_is_gso(skb)) {
-		out_one(net, sa, skb, dst, next);
+		out_one(net, sa, skb, dst, next, false);
 		return;
 	}
 	segs = skb_gso_segment(skb, 0);
@@ -568,7 +672,8 @@ static void out_skb(struct net *net, struct kipsec_sa *sa,
 		kipsec_sa_hold(sa);
 		if (next)
 			kipsec_sa_hold(next);
-		out_one(net, sa, skb, dst ? dst_clone(dst) : NULL, next);
+		out_one(net, sa, skb, dst ? dst_clone(dst) : NULL, next,
+			nskb);
 	}
 put:
 	dst_release(dst);

@@ -326,6 +326,8 @@ struct kipsec_sa *kipsec_sa_create(const struct kipsec_sa_cfg *cfg,
 	sa->hard = cfg->hard;
 	sa->add_time = ktime_get_real_seconds();
 	atomic64_set(&sa->seq_out, cfg->seq_out);
+	kipsec_squeue_init(&sa->txq);
+	kipsec_squeue_init(&sa->rxq);
 	spin_lock_init(&sa->lock);
 	INIT_LIST_HEAD(&sa->larval_list);
 	INIT_DELAYED_WORK(&sa->lft_work, sa_lft_work);

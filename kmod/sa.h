@@ -21,6 +21,7 @@
 
 #include "crypto.h"
 #include "kipsec.h"
+#include "queue.h"
 #include "replay.h"
 
 /**
@@ -191,7 +192,10 @@ struct kipsec_sa_cfg {
  * @crypt: cipher and key
  * @auth: integrity algorithm and key
  * @crypto: transforms
- * @seq_out: last outbound sequence number used (lock-free)
+ * @seq_out: last outbound sequence number used (lock-free; under @txq's
+ *	lock for packets queued for parallel crypto)
+ * @txq: outbound packets in the parallel stage, in sequence order
+ * @rxq: inbound packets in the parallel stage, in arrival order
  * @lock: protects the inbound replay state
  * @replay: inbound anti-replay state, under @lock; replaced (not resized)
  *	by SA_UPDATE under @lock
@@ -235,6 +239,8 @@ struct kipsec_sa {
 	struct kipsec_alg_cfg auth;
 	struct kipsec_sa_crypto crypto;
 	atomic64_t seq_out;
+	struct kipsec_squeue txq;
+	struct kipsec_squeue rxq;
 	spinlock_t lock; /* inbound replay state */
 	struct kipsec_replay *replay;
 	struct dst_cache dst_cache;

@@ -57,6 +57,8 @@ static const char *const stat_names[KIPSEC_STAT_MAX + 1] = {
 	[KIPSEC_STAT_ICMP_OTHER] = "icmp_other",
 	[KIPSEC_STAT_POL_HITS] = "pol_hits",
 	[KIPSEC_STAT_POL_DROPS] = "pol_drops",
+	[KIPSEC_STAT_IN_QUEUE_FULL] = "in_queue_full",
+	[KIPSEC_STAT_OUT_QUEUE_FULL] = "out_queue_full",
 };
 
 const char *stat_name(unsigned int i)

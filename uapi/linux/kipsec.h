@@ -873,6 +873,9 @@ enum kipsec_explain_attr {
  * @KIPSEC_STAT_ICMP_OTHER: other ICMP errors about kipsec's outer packets
  * @KIPSEC_STAT_POL_HITS: packets that matched the policy
  * @KIPSEC_STAT_POL_DROPS: packets the policy caused to be dropped
+ * @KIPSEC_STAT_IN_QUEUE_FULL: dropped: the SA already had
+ *	KIPSEC_SQUEUE_LEN (1024) inbound packets waiting for parallel crypto
+ * @KIPSEC_STAT_OUT_QUEUE_FULL: dropped: the same, outbound
  * @__KIPSEC_STAT_MAX: internal
  */
 enum kipsec_stat {
@@ -914,6 +917,8 @@ enum kipsec_stat {
 	KIPSEC_STAT_ICMP_OTHER,
 	KIPSEC_STAT_POL_HITS,
 	KIPSEC_STAT_POL_DROPS,
+	KIPSEC_STAT_IN_QUEUE_FULL,
+	KIPSEC_STAT_OUT_QUEUE_FULL,
 	__KIPSEC_STAT_MAX
 };
 

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Parallel crypto with in-order completion.
+ *
+ * Without it, a packet is encrypted or decrypted on the CPU that handles
+ * it, as in the native stack: one busy SA (one tunnel carrying a few large
+ * flows) keeps one CPU busy and leaves the others idle. Here the hook puts
+ * the packet on its SA's queue (struct kipsec_squeue: arrival order;
+ * outbound sequence numbers are assigned under the queue's lock, so the
+ * queue is also in sequence order). A packet alone on its SA has its
+ * crypto started at once by the hook; the packets of a burst (a backlog on
+ * the SA, the segments of a GSO packet) go to the CPUs in turn: the hook's
+ * own CPU handles its turns directly, the others through the ring of their
+ * worker, which starts the crypto of each packet it takes. A completion,
+ * synchronous or asynchronous, marks its packet done and then delivers
+ * from the head of the SA's queue every packet that is done, in order, to
+ * the direction's handlers (the same
+ * ones the unqueued path calls). One context delivers from a queue at a
+ * time (@running); a packet completed while another context delivers is
+ * taken by that one, which looks at the head again after letting go.
+ *
+ * Every queued packet holds a reference to its SA, where its queue lives,
+ * and counts in its namespace's in-flight packets, so namespace exit and
+ * module unload wait until the queues are empty. A handler may drop the
+ * SA's last reference while its queue is still being looked at: delivery
+ * runs under rcu_read_lock() and SAs are freed after a grace period.
+ *
+ * Each CPU's ring is a ptr_ring: producers (any CPU, bottom halves off)
+ * share its producer lock, only that CPU's worker consumes. When every
+ * ring is full the producer does the crypto itself; the packet is on its
+ * SA's queue by then, so the order holds.
+ */
+
+#include <linux/cpumask.h>
+#include <linux/moduleparam.h>
+#include <linux/percpu.h>
+#include <linux/ptr_ring.h>
+#include <linux/rcupdate.h>
+#include <linux/workqueue.h>
+
+#include "esp.h"
+#include "queue.h"
+#include "sa.h"
+
+#define KIPSEC_RING_LEN		1024
+#define KIPSEC_WORKER_BATCH	64
+
+/**
+ * struct kipsec_cpu_queue - one CPU's share of the crypto
+ * @ring: packets whose crypto this CPU starts
+ * @work: the worker emptying @ring
+ * @last_cpu: producers on this CPU: the CPU they gave the last packet to
+ */
+struct kipsec_cpu_queue {
+	struct ptr_ring ring;
+	struct work_struct work;
+	int last_cpu;
+};
+
+static struct kipsec_cpu_queue __percpu *cpu_queues;
+static struct workqueue_struct *crypt_wq;
+
+/*
+ * 0: never, 1: when more than one CPU is online, 2: always (one CPU too).
+ * The debug build, which the selftests load, defaults to 2 so that guests
+ * with one vCPU exercise the queues as well.
+ */
+#ifdef KIPSEC_DEBUG
+static unsigned int parallel = 2;
+#else
+static unsigned int parallel = 1;
+#endif
+module_param(parallel, uint, 0644);
+MODULE_PARM_DESC(parallel,
+		 "spread each SA's crypto over the CPUs, packets kept in order: 0 never, 1 with more than one CPU (default), 2 always");
+
+/**
+ * kipsec_squeue_init() - initialise an empty SA queue
+ * @sq: the queue
+ */
+void kipsec_squeue_init(struct kipsec_squeue *sq)
+{
+	skb_queue_head_init(&sq->q);
+	sq->running = 0;
+}
+
+/**
+ * kipsec_parallel() - whether new packets go through the parallel stage
+ *
+ * Return: what the module parameter parallel says for the CPUs online.
+ */
+bool kipsec_parallel(void)
+{
+	unsigned int p = READ_ONCE(parallel);
+
+	return p >= 2 || (p == 1 && num_online_cpus() > 1);
+}
+
+static struct kipsec_squeue *skb_squeue(struct sk_buff *skb)
+{
+	struct kipsec_skb_cb *cb = kipsec_cb(skb);
+
+	return cb->qstate == KIPSEC_Q_OUT ? &cb->sa->txq : &cb->sa->rxq;
+}
+
+static const struct kipsec_qops *skb_qops(struct sk_buff *skb)
+{
+	return kipsec_cb(skb)->qstate == KIPSEC_Q_OUT ? &kipsec_qops_out :
+							&kipsec_qops_in;
+}
+
+/* The head of @sq if its crypto is over, unlinked; else NULL. */
+static struct sk_buff *squeue_pop_done(struct kipsec_squeue *sq)
+{
+	struct sk_buff *skb;
+
+	spin_lock_bh(&sq->q.lock);
+	skb = skb_peek(&sq->q);
+	/* Pairs with kipsec_queue_complete()'s release: qerr is visible. */
+	if (skb && smp_load_acquire(&kipsec_cb(skb)->qstate) >= KIPSEC_Q_DONE)
+		__skb_unlink(skb, &sq->q);
+	else
+		skb = NULL;
+	spin_unlock_bh(&sq->q.lock);
+	return skb;
+}
+
+static bool squeue_head_done(struct kipsec_squeue *sq)
+{
+	struct sk_buff *skb;
+	bool done;
+
+	spin_lock_bh(&sq->q.lock);
+	skb = skb_peek(&sq->q);
+	/* Pairs with kipsec_queue_complete()'s release. */
+	done = skb && smp_load_acquire(&kipsec_cb(skb)->qstate) >= KIPSEC_Q_DONE;
+	spin_unlock_bh(&sq->q.lock);
+	return done;
+}
+
+/*
+ * Hands every done packet at the head of @sq to @ops, in order, unless
+ * another context is at it. Caller holds rcu_read_lock().
+ *
+ * A completer stores its packet's state, then tests @running (a fully
+ * ordered atomic); the deliverer clears @running, then (full barrier)
+ * looks at the head: one of them sees the other's write, so no done
+ * packet is left behind.
+ */
+static void squeue_deliver(struct kipsec_squeue *sq,
+			   const struct kipsec_qops *ops)
+{
+	struct sk_buff *skb;
+	unsigned int n;
+
+	do {
+		if (test_and_set_bit(0, &sq->running))
+			return;
+		local_bh_disable();
+		for (n = 1; (skb = squeue_pop_done(sq)); n++) {
+			struct kipsec_skb_cb *cb = kipsec_cb(skb);
+			bool failed = cb->qstate == KIPSEC_Q_FAILED;
+			int err = cb->qerr;
+
+			cb->qstate = KIPSEC_Q_NONE;
+			if (failed)
+				ops->failed(skb, err);
+			else
+				ops->done(skb, err);
+			/* Let the softirqs this raised run now and then. */
+			if (!(n % KIPSEC_WORKER_BATCH)) {
+				local_bh_enable();
+				local_bh_disable();
+			}
+		}
+		local_bh_enable();
+		clear_bit(0, &sq->running);
+		/* Orders the clear before the look at the head (see above). */
+		smp_mb__after_atomic();
+	} while (squeue_head_done(sq));
+}
+
+/**
+ * kipsec_queue_complete() - a queued packet's crypto is over
+ * @sq: its SA's queue for its direction
+ * @skb: the packet; may be gone when this returns
+ * @err: the crypto result, or why it could not start
+ * @failed: the crypto could not start (@err is from kipsec_qops.crypt)
+ *
+ * Any context. Delivers what is now deliverable at the head of @sq.
+ */
+void kipsec_queue_complete(struct kipsec_squeue *sq, struct sk_buff *skb,
+			   int err, bool failed)
+{
+	const struct kipsec_qops *ops = skb_qops(skb);
+	struct kipsec_skb_cb *cb = kipsec_cb(skb);
+
+	rcu_read_lock();
+	cb->qerr = err;
+	/* qerr before the state: the deliverer reads them in that order. */
+	smp_store_release(&cb->qstate,
+			  failed ? KIPSEC_Q_FAILED : KIPSEC_Q_DONE);
+	squeue_deliver(sq, ops);
+	rcu_read_unlock();
+}
+
+/* Starts the crypto of a queued packet, or reports why it cannot. */
+static void crypt_one(struct sk_buff *skb)
+{
+	struct kipsec_squeue *sq = skb_squeue(skb);
+	int err;
+
+	err = skb_qops(skb)->crypt(skb);
+	/* 0: the completion has the packet (it may be gone already). */
+	if (err)
+		kipsec_queue_complete(sq, skb, err, true);
+}
+
+static void crypt_worker(struct work_struct *work)
+{
+	struct kipsec_cpu_queue *cq = container_of(work, struct kipsec_cpu_queue,
+						   work);
+	unsigned int n = 0;
+	struct sk_buff *skb;
+
+	while ((skb = ptr_ring_consume_bh(&cq->ring))) {
+		crypt_one(skb);
+		if (!(++n % KIPSEC_WORKER_BATCH))
+			cond_resched();
+	}
+}
+
+/**
+ * kipsec_queue_crypt() - start a queued packet's crypto
+ * @skb: the packet, on its SA's queue with kipsec_cb(skb)->qstate
+ *	KIPSEC_Q_OUT or KIPSEC_Q_IN; it belongs to the queue from here on
+ * @spread: other packets of the SA are pending or follow at once (a
+ *	backlog, the segments of a GSO packet)
+ *
+ * Any context. A packet alone on its SA is handled here and now: handing
+ * it to another CPU would only add a wake-up to its latency. Packets of a
+ * burst go to the CPUs in turn; this CPU's turns are handled here, the
+ * others by their workers (here too when a ring is full). With parallel=2
+ * this CPU's turns go through its worker as well, so that a guest with one
+ * vCPU exercises the rings and workers.
+ */
+void kipsec_queue_crypt(struct sk_buff *skb, bool spread)
+{
+	struct kipsec_cpu_queue *self, *cq;
+	int cpu;
+
+	if (!spread)
+		goto here;
+	local_bh_disable();
+	self = this_cpu_ptr(cpu_queues);
+	cpu = cpumask_next(self->last_cpu, cpu_online_mask);
+	if (cpu >= nr_cpu_ids)
+		cpu = cpumask_first(cpu_online_mask);
+	self->last_cpu = cpu;
+	if (cpu == smp_processor_id() && READ_ONCE(parallel) < 2) {
+		local_bh_enable();
+		goto here;
+	}
+	cq = per_cpu_ptr(cpu_queues, cpu);
+	if (likely(!ptr_ring_produce(&cq->ring, skb))) {
+		queue_work_on(cpu, crypt_wq, &cq->work);
+		local_bh_enable();
+		return;
+	}
+	local_bh_enable();
+here:
+	crypt_one(skb);
+}
+
+static void queue_free_rings(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		ptr_ring_cleanup(&per_cpu_ptr(cpu_queues, cpu)->ring, NULL);
+	free_percpu(cpu_queues);
+}
+
+/**
+ * kipsec_queue_init() - the workers and their rings
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int kipsec_queue_init(void)
+{
+	int cpu;
+
+	cpu_queues = alloc_percpu(struct kipsec_cpu_queue);
+	if (!cpu_queues)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		struct kipsec_cpu_queue *cq = per_cpu_ptr(cpu_queues, cpu);
+
+		if (ptr_ring_init(&cq->ring, KIPSEC_RING_LEN, GFP_KERNEL))
+			goto err;
+		INIT_WORK(&cq->work, crypt_worker);
+		cq->last_cpu = -1;
+	}
+	crypt_wq = alloc_workqueue("kipsec-crypt",
+				   WQ_CPU_INTENSIVE | WQ_MEM_RECLAIM, 0);
+	if (!crypt_wq)
+		goto err;
+	return 0;
+err:
+	queue_free_rings();
+	return -ENOMEM;
+}
+
+/**
+ * kipsec_queue_exit() - stop the workers
+ *
+ * Every namespace is gone, so every queued packet has been delivered.
+ */
+void kipsec_queue_exit(void)
+{
+	destroy_workqueue(crypt_wq);
+	queue_free_rings();
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Parallel crypto with in-order completion: the packets of one SA are
+ * encrypted or decrypted on every CPU and leave the SA in the order they
+ * entered it.
+ */
+
+#ifndef _KIPSEC_QUEUE_H
+#define _KIPSEC_QUEUE_H
+
+#include <linux/skbuff.h>
+
+/**
+ * struct kipsec_squeue - the packets of one SA and direction, in order
+ * @q: packets whose crypto is pending or done, oldest first; its lock
+ *	also orders outbound sequence numbers
+ * @running: bit 0 set while one context delivers from the head
+ */
+struct kipsec_squeue {
+	struct sk_buff_head q;
+	unsigned long running;
+};
+
+/* At most this many packets of one SA and direction wait in the queue. */
+#define KIPSEC_SQUEUE_LEN	1024
+
+/**
+ * enum kipsec_qstate - where a packet is in the parallel stage
+ *	(kipsec_cb(skb)->qstate)
+ * @KIPSEC_Q_NONE: not queued: crypto runs in the caller's context
+ * @KIPSEC_Q_OUT: queued on its SA's outbound queue, crypto pending
+ * @KIPSEC_Q_IN: queued on its SA's inbound queue, crypto pending
+ * @KIPSEC_Q_DONE: crypto completed, kipsec_cb(skb)->qerr is its result
+ * @KIPSEC_Q_FAILED: crypto could not start, kipsec_cb(skb)->qerr says why
+ */
+enum kipsec_qstate {
+	KIPSEC_Q_NONE,
+	KIPSEC_Q_OUT,
+	KIPSEC_Q_IN,
+	KIPSEC_Q_DONE,
+	KIPSEC_Q_FAILED,
+};
+
+/**
+ * struct kipsec_qops - one direction of the datapath, as the queue sees it
+ * @crypt: start the crypto of a packet (worker context); returns 0 if the
+ *	packet was handed on (its completion will come), or a negative errno
+ * @done: a packet whose crypto completed, in order (bottom halves off)
+ * @failed: a packet whose crypto could not start, in order (bottom halves
+ *	off); @err is what @crypt returned
+ */
+struct kipsec_qops {
+	int (*crypt)(struct sk_buff *skb);
+	void (*done)(struct sk_buff *skb, int err);
+	void (*failed)(struct sk_buff *skb, int err);
+};
+
+extern const struct kipsec_qops kipsec_qops_out;
+extern const struct kipsec_qops kipsec_qops_in;
+
+void kipsec_squeue_init(struct kipsec_squeue *sq);
+bool kipsec_parallel(void);
+void kipsec_queue_crypt(struct sk_buff *skb, bool spread);
+void kipsec_queue_complete(struct kipsec_squeue *sq, struct sk_buff *skb,
+			   int err, bool failed);
+int kipsec_queue_init(void);
+void kipsec_queue_exit(void);
+
+#endif /* _KIPSEC_QUEUE_H */
