@@ -4,11 +4,14 @@
 # make bench: kipsec against the native XFRM stack in the same boot.
 # Two namespaces a and b with m forwarding between them (topo_hosts); the
 # same SAs and policies are configured either in kipsec or in the native
-# stack, and every measurement alternates the two (kipsec, native,
-# kipsec, ...), KIPSEC_BENCH_RUNS times each. Figures are printed as
-# diagnostics: median (min..max) for each stack and the ratio of the
-# medians, kipsec/native (above 1 is better for kipsec, for latency below
-# 1 is). The only failures are broken measurements (no traffic).
+# stack, and every measurement alternates the stacks (kipsec, kipsec-1cpu,
+# native, kipsec, ...), KIPSEC_BENCH_RUNS times each; kipsec-1cpu is
+# kipsec with its parallel stage off (parallel=0: the crypto on the CPU
+# that handles the packet, as the native stack does it). Figures are
+# printed as diagnostics: median (min..max) for each stack and the ratio
+# of the medians to native (above 1 is better for kipsec, for latency
+# below 1 is), then how busy each vCPU is with 4 TCP streams on one SA.
+# The only failures are broken measurements (no traffic).
 #
 # Under TCG the crypto is emulated and dominates: absolute figures mean
 # little, the ratios are what count.
@@ -23,10 +26,21 @@ SECS=${KIPSEC_BENCH_SECS:-4}
 GCM="aead 'rfc4106(gcm(aes))' $K20 128"
 NUL="enc 'ecb(cipher_null)' \"\" auth-trunc 'hmac(sha256)' $H32 128"
 
+PARAM=/sys/module/kipsec/parameters/parallel
+
 # cfg STACK WORDS MODE: the pair in one stack, nothing in the other.
+# STACK kipsec: the module's default (parallel stage on with 2+ vCPUs);
+# kipsec-1cpu: parallel=0, each packet's crypto on the CPU that handles
+# it, as the native stack does it; native: ip xfrm.
 cfg() {
+	local s=$1
+	shift
 	flush_all
-	cfg_pair "$@"
+	case $s in
+	kipsec) echo 1 >"$PARAM" ;;
+	kipsec-1cpu) echo 0 >"$PARAM"; s=kipsec ;;
+	esac
+	cfg_pair "$s" "$@"
 }
 
 # Measurements print one number on stdout (empty if nothing flowed).
@@ -51,13 +65,17 @@ stats() {
 		printf "%s (%s..%s)", v[int((NR + 1) / 2)], v[1], v[NR] }'
 }
 
-# bench NAME UNIT WORDS MODE CMD...: alternate the stacks RUNS times.
+# ratio A B: A / B to two decimals
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+# bench NAME UNIT WORDS MODE CMD...: alternate the stacks RUNS times
+# (kipsec, kipsec-1cpu, native, kipsec, ...).
 bench() {
-	local name=$1 unit=$2 w=$3 m=$4 i s v ok=1 mk mn
+	local name=$1 unit=$2 w=$3 m=$4 i s v ok=1 mk mi mn
 	shift 4
-	local -a K=() N=()
+	local -a K=() I=() N=()
 	for i in $(seq 1 "$RUNS"); do
-		for s in kipsec native; do
+		for s in kipsec kipsec-1cpu native; do
 			if ! cfg "$s" "$w" "$m"; then
 				ok=0; continue
 			fi
@@ -65,23 +83,48 @@ bench() {
 			if [ -z "$v" ] || [ "$v" = 0 ]; then
 				ok=0; continue
 			fi
-			if [ "$s" = kipsec ]; then K+=("$v"); else N+=("$v"); fi
+			case $s in
+			kipsec) K+=("$v") ;;
+			kipsec-1cpu) I+=("$v") ;;
+			*) N+=("$v") ;;
+			esac
 		done
 	done
-	if [ "$ok" = 0 ] || [ ${#K[@]} -eq 0 ] || [ ${#N[@]} -eq 0 ]; then
-		t_fail "$name: every run carried traffic (kipsec ${#K[@]}, native ${#N[@]} of $RUNS)"
+	if [ "$ok" = 0 ] || [ ${#K[@]} -eq 0 ] || [ ${#I[@]} -eq 0 ] ||
+	   [ ${#N[@]} -eq 0 ]; then
+		t_fail "$name: every run carried traffic (kipsec ${#K[@]}, kipsec-1cpu ${#I[@]}, native ${#N[@]} of $RUNS)"
 		return
 	fi
-	mk=$(median "${K[@]}"); mn=$(median "${N[@]}")
-	t_diag "$(printf '%-34s kipsec %-28s native %-28s ratio %s' "$name [$unit]" \
-		"$(stats "${K[@]}")" "$(stats "${N[@]}")" \
-		"$(awk -v a="$mk" -v b="$mn" 'BEGIN { printf "%.2f", a / b }')")"
+	mk=$(median "${K[@]}"); mi=$(median "${I[@]}"); mn=$(median "${N[@]}")
+	t_diag "$(printf '%-30s kipsec %-24s 1cpu %-24s native %-24s ratio %s (1cpu %s)' \
+		"$name [$unit]" "$(stats "${K[@]}")" "$(stats "${I[@]}")" \
+		"$(stats "${N[@]}")" "$(ratio "$mk" "$mn")" "$(ratio "$mi" "$mn")")"
 	t_ok "$name: every run carried traffic"
 	LAST_KIPSEC=$mk
 }
 
+# cpu_share CMD...: run CMD (its output discarded) and print how busy each
+# vCPU was meanwhile, "cpuN busy% (softirq%)", from /proc/stat.
+cpu_share() {
+	local t
+	t=$(mktemp -d)
+	grep '^cpu[0-9]' /proc/stat >"$t/before"
+	"$@" >/dev/null
+	grep '^cpu[0-9]' /proc/stat >"$t/after"
+	paste -d' ' "$t/before" "$t/after" | awk '{
+		n = (NF - 2) / 2; b = 0; a = 0
+		for (i = 2; i <= n + 1; i++) { b += $i; a += $(i + n + 1) }
+		idle = ($(n + 6) + $(n + 7)) - ($5 + $6)
+		soft = $(n + 9) - $8
+		tot = a - b
+		if (tot > 0)
+			printf "%s %d%% (softirq %d%%)  ", $1, 100 * (tot - idle) / tot, 100 * soft / tot
+	}'
+	rm -rf "$t"
+}
+
 bench_start
-t_diag "kernel $(uname -r), $(nproc) vCPUs, $RUNS runs of ${SECS} s each, alternating kipsec and native"
+t_diag "kernel $(uname -r), $(nproc) vCPUs, $RUNS runs of ${SECS} s each, alternating kipsec, kipsec-1cpu and native"
 t_diag "under TCG the crypto is emulated: read the ratios, not the absolute figures"
 
 for mode in tunnel transport; do
@@ -96,6 +139,14 @@ bench "udp 1400 B gcm128 tunnel" pkt/s "$GCM" tunnel udp_pps 1400
 bench "udp 64 B null-sha256 tunnel" pkt/s "$NUL" tunnel udp_pps 64
 bench "rtt median gcm128 tunnel" us "$GCM" tunnel rtt_us median
 bench "rtt p99 gcm128 tunnel" us "$GCM" tunnel rtt_us p99
+
+# CPU scaling: one SA pair carrying 4 TCP streams; how busy each vCPU is.
+for s in kipsec kipsec-1cpu native; do
+	if cfg "$s" "$GCM" tunnel; then
+		t_diag "$(printf 'cpu use, tcp gcm128 tunnel 4 streams, %-12s %s' "$s:" \
+			"$(cpu_share tcp_mbps 4)")"
+	fi
+done
 
 # The crypto ceiling: tcrypt's rfc4106(gcm(aes)) speed test (mode 211),
 # 128-bit key, 1424-byte blocks (what a 1500-byte tunnel packet carries),
