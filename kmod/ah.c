@@ -345,6 +345,34 @@ static void ah_set_nonce(const struct kipsec_sa *sa, struct ah_tmp *t,
 	memcpy(t->nonce + sizeof(sa->crypto.salt), iv, sa->crypto.iv_bytes);
 }
 
+/*
+ * The packet at skb->data, with AH @hlen bytes in, made the ICV input: the
+ * GMAC nonce taken from AH, the header part before AH saved in t->hdr and
+ * its mutable fields zeroed, and inbound (@ricv) the received ICV moved to
+ * t->ricv and zeroed (outbound it is zero already). The GMAC IV and any
+ * padding are authenticated as sent, as the native AH does with padding.
+ * On an error the header is put back.
+ */
+static int ah_prepare(struct sk_buff *skb, const struct kipsec_sa *sa,
+		      struct ah_tmp *t, unsigned int hlen, bool v4, bool ricv)
+{
+	struct ip_auth_hdr *ah = (struct ip_auth_hdr *)(skb->data + hlen);
+	u8 *icv = ah->auth_data + sa->crypto.iv_bytes;
+	int err;
+
+	if (sa->crypto.iv_bytes)
+		ah_set_nonce(sa, t, ah->auth_data);
+	memcpy(t->hdr, skb->data, hlen);
+	if (ricv) {
+		memcpy(t->ricv, icv, sa->crypto.icv_bytes);
+		memset(icv, 0, sa->crypto.icv_bytes);
+	}
+	err = ah_clear_mutable(skb->data, hlen, v4);
+	if (err)
+		memcpy(skb->data, t->hdr, hlen);
+	return err;
+}
+
 /* Puts the ICV in, the header back, and hands the packet on. */
 static void ah_output_finish(struct sk_buff *skb, int err)
 {
@@ -468,10 +496,7 @@ int kipsec_ah_output(struct sk_buff *skb, u64 seq, const void *outer,
 	tmp = ah_alloc_tmp(&sa->crypto, hlen, nfrags + 2, &t);
 	if (!tmp)
 		return -ENOMEM;
-	if (sa->crypto.iv_bytes)
-		ah_set_nonce(sa, &t, ah->auth_data);
-	memcpy(t.hdr, skb->data, hlen);
-	err = ah_clear_mutable(skb->data, hlen, v4);
+	err = ah_prepare(skb, sa, &t, hlen, v4, false);
 	if (err) {
 		kfree(tmp);
 		return err;
@@ -539,7 +564,6 @@ int kipsec_ah_input(struct sk_buff *skb)
 	struct ah_tmp t;
 	int nfrags, err;
 	void *tmp;
-	u8 *icv;
 
 	if (!sa->crypto.ahash && !sa->crypto.aead)
 		return -EOPNOTSUPP;
@@ -557,20 +581,8 @@ int kipsec_ah_input(struct sk_buff *skb)
 	if (!tmp)
 		return -ENOMEM;
 
-	ah = (struct ip_auth_hdr *)(skb->data + hlen);
-	icv = ah->auth_data + sa->crypto.iv_bytes;
-	if (sa->crypto.iv_bytes)
-		ah_set_nonce(sa, &t, ah->auth_data);
-	memcpy(t.hdr, skb->data, hlen);
-	memcpy(t.ricv, icv, sa->crypto.icv_bytes);
-	/*
-	 * Only the ICV: the GMAC IV and any padding are authenticated as
-	 * sent, as the native AH does with padding.
-	 */
-	memset(icv, 0, sa->crypto.icv_bytes);
-	err = ah_clear_mutable(skb->data, hlen, v4);
+	err = ah_prepare(skb, sa, &t, hlen, v4, true);
 	if (err) {
-		memcpy(skb->data, t.hdr, hlen);
 		kfree(tmp);
 		return err;
 	}
