@@ -625,3 +625,7 @@ int kipsec_ah_strip(struct sk_buff *skb)
 	skb_reset_network_header(skb);
 	return nexthdr;
 }
+
+#ifdef KIPSEC_DEBUG
+#include "selftest/ah.c"
+#endif
