@@ -23,15 +23,14 @@ struct net_device;
  * @seq: inbound: the inferred 64-bit sequence number
  * @next: outbound bundle: the SA to apply next (one reference held)
  * @len: outbound: bytes counted for the SA (inner packet)
- * @outer_spi: inbound bundle: SPI of the SA removed before this one (same
- *	destination), 0 if none
+ * @outer: inbound bundle: the SA removed before this one (one reference
+ *	held), NULL if none
  * @esp_off: inbound: offset of the ESP or AH header from the network
  *	header; outbound AH: bytes of IP header before AH; outbound ESP in
  *	UDP: offset of the UDP header
  * @nh_off: inbound transport mode: offset of the byte that says ESP
  * @family: inbound: family of the outer header
  * @outer_ds: inbound: DS field of the outer header (RFC 6040)
- * @outer_proto: inbound bundle: protocol of the SA at @outer_spi
  * @encap_sport: inbound ESP in UDP: the UDP source port, else 0
  */
 struct kipsec_skb_cb {
@@ -47,13 +46,12 @@ struct kipsec_skb_cb {
 	};
 	union {
 		u32 len;
-		__be32 outer_spi;
+		struct kipsec_sa *outer;
 	};
 	u16 esp_off;
 	u16 nh_off;
 	u8 family;
 	u8 outer_ds;
-	u8 outer_proto;
 	__be16 encap_sport;
 };
 
