@@ -18,6 +18,13 @@
  * ESP's GMAC uses it, then the 16-byte ICV (after IPv6, 4 bytes of
  * padding: erratum 3643); the IV is authenticated as sent. The nonce is
  * the SA's salt followed by the IV.
+ *
+ * One point of that is a reading, not a quote: erratum 3643 (verified)
+ * says the field "contains both an input to the authentication algorithm
+ * (the IV) and the output of the authentication algorithm (the tag)", but
+ * the sentence of RFC 4543 4 on which of its bytes the AAD zeroes could
+ * not be consulted. If it zeroes the IV with the tag, ah_prepare() must
+ * zero iv_bytes more (and selftests/vectors/ah_vectors.py with it).
  */
 
 #include <crypto/aead.h>
