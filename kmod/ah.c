@@ -18,6 +18,13 @@
  * ESP's GMAC uses it, then the 16-byte ICV (after IPv6, 4 bytes of
  * padding: erratum 3643); the IV is authenticated as sent. The nonce is
  * the SA's salt followed by the IV.
+ *
+ * One point of that is a reading, not a quote: erratum 3643 (verified)
+ * says the field "contains both an input to the authentication algorithm
+ * (the IV) and the output of the authentication algorithm (the tag)", but
+ * the sentence of RFC 4543 4 on which of its bytes the AAD zeroes could
+ * not be consulted. If it zeroes the IV with the tag, ah_prepare() must
+ * zero iv_bytes more (and selftests/vectors/ah_vectors.py with it).
  */
 
 #include <crypto/aead.h>
@@ -345,6 +352,34 @@ static void ah_set_nonce(const struct kipsec_sa *sa, struct ah_tmp *t,
 	memcpy(t->nonce + sizeof(sa->crypto.salt), iv, sa->crypto.iv_bytes);
 }
 
+/*
+ * The packet at skb->data, with AH @hlen bytes in, made the ICV input: the
+ * GMAC nonce taken from AH, the header part before AH saved in t->hdr and
+ * its mutable fields zeroed, and inbound (@ricv) the received ICV moved to
+ * t->ricv and zeroed (outbound it is zero already). The GMAC IV and any
+ * padding are authenticated as sent, as the native AH does with padding.
+ * On an error the header is put back.
+ */
+static int ah_prepare(struct sk_buff *skb, const struct kipsec_sa *sa,
+		      struct ah_tmp *t, unsigned int hlen, bool v4, bool ricv)
+{
+	struct ip_auth_hdr *ah = (struct ip_auth_hdr *)(skb->data + hlen);
+	u8 *icv = ah->auth_data + sa->crypto.iv_bytes;
+	int err;
+
+	if (sa->crypto.iv_bytes)
+		ah_set_nonce(sa, t, ah->auth_data);
+	memcpy(t->hdr, skb->data, hlen);
+	if (ricv) {
+		memcpy(t->ricv, icv, sa->crypto.icv_bytes);
+		memset(icv, 0, sa->crypto.icv_bytes);
+	}
+	err = ah_clear_mutable(skb->data, hlen, v4);
+	if (err)
+		memcpy(skb->data, t->hdr, hlen);
+	return err;
+}
+
 /* Puts the ICV in, the header back, and hands the packet on. */
 static void ah_output_finish(struct sk_buff *skb, int err)
 {
@@ -468,10 +503,7 @@ int kipsec_ah_output(struct sk_buff *skb, u64 seq, const void *outer,
 	tmp = ah_alloc_tmp(&sa->crypto, hlen, nfrags + 2, &t);
 	if (!tmp)
 		return -ENOMEM;
-	if (sa->crypto.iv_bytes)
-		ah_set_nonce(sa, &t, ah->auth_data);
-	memcpy(t.hdr, skb->data, hlen);
-	err = ah_clear_mutable(skb->data, hlen, v4);
+	err = ah_prepare(skb, sa, &t, hlen, v4, false);
 	if (err) {
 		kfree(tmp);
 		return err;
@@ -539,7 +571,6 @@ int kipsec_ah_input(struct sk_buff *skb)
 	struct ah_tmp t;
 	int nfrags, err;
 	void *tmp;
-	u8 *icv;
 
 	if (!sa->crypto.ahash && !sa->crypto.aead)
 		return -EOPNOTSUPP;
@@ -557,20 +588,8 @@ int kipsec_ah_input(struct sk_buff *skb)
 	if (!tmp)
 		return -ENOMEM;
 
-	ah = (struct ip_auth_hdr *)(skb->data + hlen);
-	icv = ah->auth_data + sa->crypto.iv_bytes;
-	if (sa->crypto.iv_bytes)
-		ah_set_nonce(sa, &t, ah->auth_data);
-	memcpy(t.hdr, skb->data, hlen);
-	memcpy(t.ricv, icv, sa->crypto.icv_bytes);
-	/*
-	 * Only the ICV: the GMAC IV and any padding are authenticated as
-	 * sent, as the native AH does with padding.
-	 */
-	memset(icv, 0, sa->crypto.icv_bytes);
-	err = ah_clear_mutable(skb->data, hlen, v4);
+	err = ah_prepare(skb, sa, &t, hlen, v4, true);
 	if (err) {
-		memcpy(skb->data, t.hdr, hlen);
 		kfree(tmp);
 		return err;
 	}
@@ -613,3 +632,7 @@ int kipsec_ah_strip(struct sk_buff *skb)
 	skb_reset_network_header(skb);
 	return nexthdr;
 }
+
+#ifdef KIPSEC_DEBUG
+#include "selftest/ah.c"
+#endif

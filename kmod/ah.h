@@ -20,4 +20,8 @@ int kipsec_ah_input(struct sk_buff *skb);
 int kipsec_ah_strip(struct sk_buff *skb);
 unsigned int kipsec_ah_overhead(const struct kipsec_sa *sa, bool v4);
 
+#ifdef KIPSEC_DEBUG
+bool kipsec_ah_selftest(void);
+#endif
+
 #endif /* _KIPSEC_AH_H */

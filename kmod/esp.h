@@ -16,33 +16,33 @@ struct net_device;
 
 /**
  * struct kipsec_skb_cb - kipsec's state of a stolen packet, in skb->cb
- * @sa: the SA (one reference held)
+ * @sa: the SA (one reference held); inbound, the namespace (and its
+ *	kipsec0, on which one reference is held) are the SA's:
+ *	kipsec_sa_pernet()
  * @net: outbound: the namespace (kept alive by the in-flight count)
- * @dev: inbound: kipsec0 (one reference held), in the namespace
+ * @outer: inbound bundle: the SA removed before this one (one reference
+ *	held), NULL if none
  * @tmp: crypto request allocation, while the request runs
  * @qerr: parallel stage: the crypto result once the request is over
  * @seq: inbound: the inferred 64-bit sequence number; outbound, queued
  *	for parallel crypto: the assigned sequence number
  * @next: outbound bundle: the SA to apply next (one reference held)
  * @len: outbound: bytes counted for the SA (inner packet)
- * @outer_spi: inbound bundle: SPI of the SA removed before this one (same
- *	destination), 0 if none
+ * @encap_sport: inbound ESP in UDP: the UDP source port, else 0
+ * @family: inbound: family of the outer header
+ * @outer_ds: inbound: DS field of the outer header (RFC 6040)
  * @esp_off: inbound: offset of the ESP or AH header from the network
  *	header; outbound AH: bytes of IP header before AH; outbound ESP in
  *	UDP: offset of the UDP header
  * @nh_off: inbound transport mode: offset of the byte that says ESP
- * @family: inbound: family of the outer header
- * @outer_ds: inbound: DS field of the outer header (RFC 6040)
- * @outer_proto: inbound bundle: protocol of the SA at @outer_spi
  * @qstate: enum kipsec_qstate (queue.h): where the packet is in the
  *	parallel stage
- * @encap_sport: inbound ESP in UDP: the UDP source port, else 0
  */
 struct kipsec_skb_cb {
 	struct kipsec_sa *sa;
 	union {
 		struct net *net;
-		struct net_device *dev;
+		struct kipsec_sa *outer;
 	};
 	union {
 		void *tmp;
@@ -54,15 +54,15 @@ struct kipsec_skb_cb {
 	};
 	union {
 		u32 len;
-		__be32 outer_spi;
+		struct {
+			__be16 encap_sport;
+			u8 family;
+			u8 outer_ds;
+		};
 	};
 	u16 esp_off;
 	u16 nh_off;
-	u8 family;
-	u8 outer_ds;
-	u8 outer_proto;
 	u8 qstate;
-	__be16 encap_sport;
 };
 
 static inline struct kipsec_skb_cb *kipsec_cb(struct sk_buff *skb)

@@ -63,15 +63,10 @@ static bool tmpl_accepts(const struct kipsec_tmpl *t,
 }
 
 /*
- * RFC 4301 5.2: the inner packet must fit the SA's selectors and an IN
- * (local) or FWD policy that requires this SA. Without a PROTECT policy,
- * transport mode is accepted where the policy lets cleartext in, tunnel
- * mode never (as the native stack does).
- */
-/*
  * The SAs that protected the packet, innermost first, against the
  * policy's templates, innermost first: each SA in order matches a
- * template, and templates left without an SA must be optional (USE).
+ * template (protocol, mode, reqid, SPI, and the endpoints of a tunnel),
+ * and templates left without an SA must be optional (USE).
  */
 static bool tmpls_accept(const struct kipsec_policy *pol,
 			 const struct kipsec_sa *const *sas, unsigned int n)
@@ -87,29 +82,28 @@ static bool tmpls_accept(const struct kipsec_policy *pol,
 	return k == n;
 }
 
+/*
+ * RFC 4301 5.2: the inner packet must fit the selectors of every SA that
+ * protected it and an IN (local) or FWD policy that requires these SAs.
+ * Without a PROTECT policy, one transport-mode SA is accepted where the
+ * policy lets cleartext in, tunnel mode never (as the native stack does).
+ */
 static bool in_policy_ok(struct kipsec_net *kn, struct kipsec_sa *sa,
 			 const struct kipsec_skb_cb *cb,
 			 const struct kipsec_flow *flow)
 {
 	u8 dir = in_is_local(kn->net, flow) ? KIPSEC_DIR_IN : KIPSEC_DIR_FWD;
-	const struct kipsec_sa *sas[2] = { sa };
+	const struct kipsec_sa *sas[2] = { sa, cb->outer };
+	unsigned int n = cb->outer ? 2 : 1, i;
 	struct kipsec_policy *pol;
-	unsigned int n = 1;
 	bool ok = false;
 	u8 action;
 
-	if (sa->has_sel && !kipsec_sel_match(&sa->sel, flow))
-		return false;
+	for (i = 0; i < n; i++)
+		if (sas[i]->has_sel && !kipsec_sel_match(&sas[i]->sel, flow))
+			return false;
 
 	rcu_read_lock();
-	if (cb->outer_spi) {
-		/* A bundle: the outer SA shared this SA's IP header. */
-		sas[n] = kipsec_sa_lookup_rcu(&kn->sad, cb->outer_spi,
-					      &sa->id.daddr, sa->id.family,
-					      cb->outer_proto);
-		if (!sas[n++])
-			goto out;
-	}
 	pol = kipsec_policy_lookup_rcu(&kn->spd, dir, flow);
 	action = pol ? pol->action : READ_ONCE(kn->default_action[dir]);
 	if (action == KIPSEC_ACTION_PROTECT)
@@ -118,7 +112,6 @@ static bool in_policy_ok(struct kipsec_net *kn, struct kipsec_sa *sa,
 		ok = n == 1 && sa->mode == KIPSEC_MODE_TRANSPORT;
 	if (pol)
 		kipsec_policy_count(pol, !ok);
-out:
 	rcu_read_unlock();
 	return ok;
 }
@@ -178,8 +171,7 @@ static bool in_enqueue(struct kipsec_sa *sa, struct sk_buff *skb,
 
 static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 			   unsigned int off, u16 nh_off, u16 family, u8 proto,
-			   const struct udphdr *uh,
-			   const struct kipsec_sa *outer);
+			   const struct udphdr *uh, struct kipsec_sa *outer);
 static int in_find_esp6(struct sk_buff *skb, u16 *nh_off, u8 *proto);
 
 /*
@@ -200,8 +192,51 @@ static bool in_sa_accept(struct kipsec_net *kn, struct kipsec_sa *sa,
 }
 
 /*
- * A transport-mode SA removed, and ESP or AH follows: the outer layer of
- * a bundle (RFC 4301 4.3), counted as accepted by its SA; the inner one
+ * Where ESP or AH starts in the packet at skb->data (a tunnel's inner
+ * packet, or a transport-mode packet whose outer AH or ESP is gone), if
+ * that is what it carries, else <= 0.
+ */
+static int in_inner_esp(struct sk_buff *skb, u16 *nh_off, u8 *proto)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+
+	if (iph->version == 6)
+		return in_find_esp6(skb, nh_off, proto);
+	if (iph->ihl < 5 || (iph->frag_off & htons(IP_MF | IP_OFFSET)))
+		return -EINVAL;
+	*proto = iph->protocol;
+	*nh_off = offsetof(struct iphdr, protocol);
+	return ip_hdrlen(skb);
+}
+
+/*
+ * Is the packet a tunnel-mode SA left at skb->data ESP or AH for this
+ * host, the inner layer of a bundle? Its IP header was checked by the
+ * caller (version, and that it was pulled).
+ */
+static bool in_tunnel_bundle(struct kipsec_net *kn, struct sk_buff *skb)
+{
+	struct kipsec_flow flow = {};
+	u16 nh_off;
+	u8 proto;
+
+	if (in_inner_esp(skb, &nh_off, &proto) <= 0 ||
+	    (proto != IPPROTO_ESP && proto != IPPROTO_AH))
+		return false;
+	if (ip_hdr(skb)->version == 4) {
+		flow.family = AF_INET;
+		flow.daddr.a4 = ip_hdr(skb)->daddr;
+	} else {
+		flow.family = AF_INET6;
+		flow.daddr.in6 = ipv6_hdr(skb)->daddr;
+	}
+	return in_is_local(kn->net, &flow);
+}
+
+/*
+ * An SA removed, and ESP or AH for this host follows (after the
+ * transport-mode header, or as the tunnel's inner packet): the outer layer
+ * of a bundle (RFC 4301 4.3), counted as accepted by its SA; the inner one
  * goes through the input path again and the policy check at its end sees
  * both. One level only: deeper nesting is dropped.
  */
@@ -209,12 +244,13 @@ static void in_bundle(struct kipsec_net *kn, struct kipsec_sa *sa,
 		      struct sk_buff *skb)
 {
 	struct kipsec_skb_cb *cb = kipsec_cb(skb);
-	unsigned int verdict;
+	unsigned int verdict, len;
 	u16 nh_off = 0;
+	u16 family;
 	u8 proto;
 	int off;
 
-	if (cb->outer_spi) {
+	if (cb->outer) {
 		kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_UNSUPPORTED,
 			    __KIPSEC_SA_STAT_MAX);
 		return;
@@ -222,20 +258,18 @@ static void in_bundle(struct kipsec_net *kn, struct kipsec_sa *sa,
 	if (!in_sa_accept(kn, sa, skb))
 		return;
 
-	if (cb->family == AF_INET) {
-		proto = ip_hdr(skb)->protocol;
-		off = ip_hdrlen(skb);
-		nh_off = offsetof(struct iphdr, protocol);
-	} else {
-		off = in_find_esp6(skb, &nh_off, &proto);
-	}
-	if (off <= 0) {
+	family = ip_hdr(skb)->version == 4 ? AF_INET : AF_INET6;
+	len = family == AF_INET ? ntohs(ip_hdr(skb)->tot_len) :
+	      ntohs(ipv6_hdr(skb)->payload_len) + sizeof(struct ipv6hdr);
+	off = in_inner_esp(skb, &nh_off, &proto);
+	/* A tunnel's inner header, unlike a rewritten one, says its length. */
+	if (off <= 0 || len != skb->len) {
 		kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_TRUNCATED,
 			    __KIPSEC_SA_STAT_MAX);
 		return;
 	}
 	/* in_esp() counted its drops; NF_ACCEPT means no SA at all. */
-	verdict = in_esp(kn, skb, off, nh_off, cb->family, proto, NULL, sa);
+	verdict = in_esp(kn, skb, off, nh_off, family, proto, NULL, sa);
 	if (verdict == NF_STOLEN)
 		return;
 	if (verdict == NF_ACCEPT)
@@ -260,7 +294,8 @@ static void in_mapping(struct kipsec_sa *sa, struct sk_buff *skb,
 	if (kipsec_addr_equal(&src, &sa->saddr) &&
 	    ntohs(cb->encap_sport) == sa->encap.sport)
 		return;
-	kipsec_nl_mapping(dev_net(cb->dev), sa, &src, cb->encap_sport);
+	kipsec_nl_mapping(kipsec_sa_pernet(sa)->net, sa, &src,
+			  cb->encap_sport);
 }
 
 /*
@@ -272,8 +307,9 @@ static void in_mapping(struct kipsec_sa *sa, struct sk_buff *skb,
 static void in_done(struct sk_buff *skb, int err)
 {
 	struct kipsec_skb_cb *cb = kipsec_cb(skb);
-	struct kipsec_net *kn = kipsec_pernet(dev_net(cb->dev));
-	struct net_device *dev = cb->dev;
+	struct kipsec_net *kn = kipsec_sa_pernet(cb->sa);
+	struct kipsec_sa *outer = cb->outer;
+	struct net_device *dev = kn->dev;
 	struct kipsec_sa *sa = cb->sa;
 	struct kipsec_flow flow;
 	int nexthdr;
@@ -339,8 +375,9 @@ static void in_done(struct sk_buff *skb, int err)
 			htons(skb->len - sizeof(struct ipv6hdr));
 	}
 
-	if (sa->mode == KIPSEC_MODE_TRANSPORT &&
-	    (nexthdr == IPPROTO_ESP || nexthdr == IPPROTO_AH)) {
+	if (sa->mode == KIPSEC_MODE_TRANSPORT ?
+	    nexthdr == IPPROTO_ESP || nexthdr == IPPROTO_AH :
+	    in_tunnel_bundle(kn, skb)) {
 		in_bundle(kn, sa, skb);
 		goto out;
 	}
@@ -369,6 +406,8 @@ static void in_done(struct sk_buff *skb, int err)
 	kipsec_dev_rx(dev, skb);
 out:
 	dev_put(dev);
+	if (outer)
+		kipsec_sa_put(outer);
 	kipsec_sa_put(sa);
 	kipsec_inflight_put(kn);
 }
@@ -377,14 +416,16 @@ out:
 static void in_failed(struct sk_buff *skb, int err)
 {
 	struct kipsec_skb_cb *cb = kipsec_cb(skb);
-	struct kipsec_net *kn = kipsec_pernet(dev_net(cb->dev));
-	struct net_device *dev = cb->dev;
+	struct kipsec_sa *outer = cb->outer;
 	struct kipsec_sa *sa = cb->sa;
+	struct kipsec_net *kn = kipsec_sa_pernet(sa);
 
 	kipsec_drop(kn, sa, skb, err == -ENOMEM ? KIPSEC_STAT_IN_NOMEM :
 		    err == -EOPNOTSUPP ? KIPSEC_STAT_IN_UNSUPPORTED :
 		    KIPSEC_STAT_IN_TRUNCATED, __KIPSEC_SA_STAT_MAX);
-	dev_put(dev);
+	dev_put(kn->dev);
+	if (outer)
+		kipsec_sa_put(outer);
 	kipsec_sa_put(sa);
 	kipsec_inflight_put(kn);
 }
@@ -456,13 +497,12 @@ static unsigned int in_cleartext(struct kipsec_net *kn, struct sk_buff *skb,
 
 /*
  * ESP or AH at @off; or, with @uh, ESP in UDP whose UDP header (copied to
- * @uh) is at @off. @outer is the SA whose transport-mode header was just
- * removed (bundles), or NULL.
+ * @uh) is at @off. @outer is the SA whose header was just removed
+ * (bundles), or NULL; the request takes its own reference on it.
  */
 static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 			   unsigned int off, u16 nh_off, u16 family, u8 proto,
-			   const struct udphdr *uh,
-			   const struct kipsec_sa *outer)
+			   const struct udphdr *uh, struct kipsec_sa *outer)
 {
 	unsigned int ulen = uh ? sizeof(*uh) : 0;
 	union kipsec_addr daddr = {};
@@ -550,7 +590,6 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 	cb = kipsec_cb(skb);
 	memset(cb, 0, sizeof(*cb));
 	cb->sa = sa;
-	cb->dev = kn->dev;
 	cb->seq = seq;
 	cb->esp_off = off;
 	cb->nh_off = nh_off;
@@ -558,18 +597,21 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 	cb->outer_ds = family == AF_INET ? ipv4_get_dsfield(ip_hdr(skb)) :
 					   ipv6_get_dsfield(ipv6_hdr(skb));
 	if (outer) {
-		cb->outer_spi = outer->id.spi;
-		cb->outer_proto = outer->id.proto;
+		kipsec_sa_hold(outer);
+		cb->outer = outer;
 	}
 	if (uh)
 		cb->encap_sport = uh->source;
 	if (kipsec_parallel() && !in_enqueue(sa, skb, &pending)) {
 		kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_QUEUE_FULL,
 			    __KIPSEC_SA_STAT_MAX);
+		if (outer)
+			kipsec_sa_put(outer);
 		kipsec_sa_put(sa);
 		return NF_STOLEN;
 	}
-	dev_hold(cb->dev);
+	/* kipsec0, where in_done() re-injects the packet, stays until then. */
+	dev_hold(kn->dev);
 	atomic_inc(&kn->inflight);
 
 	if (cb->qstate == KIPSEC_Q_IN) {
@@ -578,10 +620,10 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 		 * route may be a noref one and its device holds no
 		 * reference. Neither is needed (the inner packet is routed
 		 * afresh from kipsec0), so drop the route and point at
-		 * kipsec0, which cb->dev holds.
+		 * kipsec0, which the request holds.
 		 */
 		skb_dst_drop(skb);
-		skb->dev = cb->dev;
+		skb->dev = kn->dev;
 		kipsec_queue_crypt(skb, pending);
 		return NF_STOLEN;
 	}

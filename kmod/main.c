@@ -10,6 +10,7 @@
 #include <linux/rcupdate.h>
 #include <linux/workqueue.h>
 
+#include "ah.h"
 #include "crypto.h"
 #include "kipsec.h"
 #include "netlink.h"
@@ -62,8 +63,8 @@ static int __init kipsec_init(void)
 		return -ENOMEM;
 
 #ifdef KIPSEC_DEBUG
-	if (!kipsec_crypto_selftest() || !kipsec_sa_selftest() ||
-	    !kipsec_policy_selftest(selftest_bench)) {
+	if (!kipsec_crypto_selftest() || !kipsec_ah_selftest() ||
+	    !kipsec_sa_selftest() || !kipsec_policy_selftest(selftest_bench)) {
 		err = -ENOTRECOVERABLE;
 		goto err_selftest;
 	}

@@ -44,6 +44,12 @@ static inline struct kipsec_net *kipsec_pernet(const struct net *net)
 	return net_generic(net, kipsec_net_id);
 }
 
+/* The namespace an SA belongs to (its SAD is part of the pernet state). */
+static inline struct kipsec_net *kipsec_sa_pernet(const struct kipsec_sa *sa)
+{
+	return container_of(sa->sad, struct kipsec_net, sad);
+}
+
 static inline void kipsec_net_stat_inc(const struct net *net,
 				       enum kipsec_stat idx)
 {

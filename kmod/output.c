@@ -479,6 +479,41 @@ put:
 	kipsec_sa_put(sa);
 }
 
+/*
+ * The bundle's outer SA covers the packet its inner SA produced: a new IPv4
+ * header from an inner tunnel-mode ESP SA gets its ID first (AH covers it).
+ * An outer tunnel-mode SA carries that header as payload, so it gets the
+ * length and checksum ip_local_out() would have given it, and the outer
+ * SA's route. Consumes @skb and @next.
+ */
+static void out_bundle_next(struct net *net, struct kipsec_net *kn,
+			    struct kipsec_sa *next, struct sk_buff *skb,
+			    bool new_id)
+{
+	bool v4 = ip_hdr(skb)->version == 4;
+	struct dst_entry *dst = NULL;
+
+	if (new_id && v4)
+		ip_select_ident(net, skb, NULL);
+	if (next->mode == KIPSEC_MODE_TUNNEL) {
+		if (v4) {
+			ip_hdr(skb)->tot_len = htons(skb->len);
+			ip_send_check(ip_hdr(skb));
+		} else {
+			ipv6_hdr(skb)->payload_len =
+				htons(skb->len - sizeof(struct ipv6hdr));
+		}
+		dst = out_route(net, next, skb);
+		if (IS_ERR(dst)) {
+			kipsec_drop(kn, next, skb, KIPSEC_STAT_OUT_NO_ROUTE,
+				    __KIPSEC_SA_STAT_MAX);
+			kipsec_sa_put(next);
+			return;
+		}
+	}
+	out_one(net, next, skb, dst, NULL, false);
+}
+
 /* Sends an encrypted packet (in order, when it was queued). */
 static void out_done(struct sk_buff *skb, int err)
 {
@@ -503,11 +538,8 @@ static void out_done(struct sk_buff *skb, int err)
 
 	tunnel = sa->mode == KIPSEC_MODE_TUNNEL;
 	if (next) {
-		/* The bundle's outer (transport) SA covers this packet. */
-		if (tunnel && ip_hdr(skb)->version == 4 &&
-		    sa->id.proto != IPPROTO_AH)
-			ip_select_ident(net, skb, NULL);
-		out_one(net, next, skb, NULL, NULL, false);
+		out_bundle_next(net, kn, next, skb, tunnel &&
+				sa->id.proto != IPPROTO_AH);
 		goto out;
 	}
 	kipsec_stats_inc(kn->stats, KIPSEC_STAT_OUT_PACKETS);
@@ -593,9 +625,13 @@ static bool out_mtu_ok(struct kipsec_sa *sa, struct kipsec_sa *next,
 		       struct sk_buff *skb, struct dst_entry *dst)
 {
 	unsigned int mtu = dst_mtu(dst);
+	struct kipsec_sa *osa = sa;
 
+	/* @dst is the outermost tunnel's route, whose SA says DF. */
+	if (next && next->mode == KIPSEC_MODE_TUNNEL)
+		osa = next;
 	/* DF clear: the operator wants outer fragments, not PMTU discovery. */
-	if (READ_ONCE(sa->df) == KIPSEC_DF_CLEAR)
+	if (READ_ONCE(osa->df) == KIPSEC_DF_CLEAR)
 		return true;
 	if (next)
 		mtu = out_fit(next, mtu);
@@ -618,10 +654,10 @@ static bool out_mtu_ok(struct kipsec_sa *sa, struct kipsec_sa *next,
 	 * outer route would learn the smaller MTU too and shrink again.
 	 */
 	if (skb_dst(skb) &&
-	    !(sa->id.family == AF_INET && v4 &&
-	      ip_hdr(skb)->daddr == sa->id.daddr.a4) &&
-	    !(sa->id.family == AF_INET6 && !v4 &&
-	      ipv6_addr_equal(&ipv6_hdr(skb)->daddr, &sa->id.daddr.in6)))
+	    !(osa->id.family == AF_INET && v4 &&
+	      ip_hdr(skb)->daddr == osa->id.daddr.a4) &&
+	    !(osa->id.family == AF_INET6 && !v4 &&
+	      ipv6_addr_equal(&ipv6_hdr(skb)->daddr, &osa->id.daddr.in6)))
 		skb_dst_update_pmtu_no_confirm(skb, mtu);
 	if (v4)
 		icmp_ndo_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
@@ -639,21 +675,40 @@ static void out_skb(struct net *net, struct kipsec_sa *sa,
 		    struct kipsec_sa *next, struct sk_buff *skb)
 {
 	struct kipsec_net *kn = kipsec_pernet(net);
+	struct kipsec_sa *osa = sa;
 	struct dst_entry *dst = NULL;
 	struct sk_buff *segs, *nskb;
 
-	if (sa->mode == KIPSEC_MODE_TUNNEL) {
-		dst = out_route(net, sa, skb);
+	/* The outermost tunnel-mode SA's route decides the path MTU. */
+	if (next && next->mode == KIPSEC_MODE_TUNNEL)
+		osa = next;
+	if (osa->mode == KIPSEC_MODE_TUNNEL) {
+		dst = out_route(net, osa, skb);
 		if (IS_ERR(dst)) {
-			kipsec_drop(kn, sa, skb, KIPSEC_STAT_OUT_NO_ROUTE,
+			kipsec_drop(kn, osa, skb, KIPSEC_STAT_OUT_NO_ROUTE,
 				    __KIPSEC_SA_STAT_MAX);
 			dst = NULL;
 			goto put;
 		}
 		if (!out_mtu_ok(sa, next, skb, dst)) {
-			kipsec_drop(kn, sa, skb, KIPSEC_STAT_OUT_MTU,
+			kipsec_drop(kn, osa, skb, KIPSEC_STAT_OUT_MTU,
 				    KIPSEC_SA_STAT_OUT_MTU);
 			goto put;
+		}
+	}
+	/* The outer SA's route is taken again once the inner one is done. */
+	if (osa != sa) {
+		dst_release(dst);
+		dst = NULL;
+		if (sa->mode == KIPSEC_MODE_TUNNEL) {
+			dst = out_route(net, sa, skb);
+			if (IS_ERR(dst)) {
+				kipsec_drop(kn, sa, skb,
+					    KIPSEC_STAT_OUT_NO_ROUTE,
+					    __KIPSEC_SA_STAT_MAX);
+				dst = NULL;
+				goto put;
+			}
 		}
 	}
 	if (!skb_is_gso(skb)) {
@@ -754,12 +809,12 @@ unsigned int kipsec_out_hook(void *priv, struct sk_buff *skb,
 	}
 	/*
 	 * Bundles (RFC 4301 4.3): two SAs, the first template innermost,
-	 * the outer one in transport mode (e.g. ESP inside AH), without
-	 * UDP encapsulation. Anything else is refused, fail closed.
+	 * each in transport or tunnel mode (e.g. ESP inside AH, ESP
+	 * transport inside an AH tunnel), without UDP encapsulation.
+	 * Anything else is refused, fail closed.
 	 */
 	if (res.nsa > 2 ||
-	    (res.nsa == 2 && (res.sa[1]->mode != KIPSEC_MODE_TRANSPORT ||
-			      kipsec_encap_len(res.sa[0]) ||
+	    (res.nsa == 2 && (kipsec_encap_len(res.sa[0]) ||
 			      kipsec_encap_len(res.sa[1])))) {
 		kipsec_policy_count(res.policy, true);
 		rcu_read_unlock();

@@ -663,13 +663,16 @@ struct kipsec_policy *kipsec_policy_lookup_rcu(struct kipsec_spd *spd, u8 dir,
  *
  * Caller holds rcu_read_lock(). For PROTECT, each template is resolved to
  * an SA with kipsec_sa_find_outbound_rcu(); a REQUIRED template without one
- * gives KIPSEC_VERDICT_NO_SA, a USE template without one is skipped.
+ * gives KIPSEC_VERDICT_NO_SA, a USE template without one is skipped. In a
+ * bundle, the transport-mode SAs outside a tunnel-mode SA are those between
+ * its endpoints (as the native stack resolves them).
  */
 void kipsec_policy_resolve(struct kipsec_spd *spd, struct kipsec_sad *sad,
 			   u8 default_action, u8 dir,
 			   const struct kipsec_flow *flow,
 			   struct kipsec_resolution *res)
 {
+	struct kipsec_flow ep = *flow;
 	struct kipsec_policy *pol;
 	unsigned int i;
 
@@ -701,7 +704,7 @@ void kipsec_policy_resolve(struct kipsec_spd *spd, struct kipsec_sad *sad,
 		const struct kipsec_tmpl *t = &pol->tmpls[i];
 		struct kipsec_sa *sa;
 
-		sa = kipsec_sa_find_outbound_rcu(sad, t, flow);
+		sa = kipsec_sa_find_outbound_rcu(sad, t, flow, &ep);
 		if (!sa) {
 			if (t->level == KIPSEC_LEVEL_USE)
 				continue;
@@ -712,6 +715,11 @@ void kipsec_policy_resolve(struct kipsec_spd *spd, struct kipsec_sad *sad,
 			return;
 		}
 		res->sa[res->nsa++] = sa;
+		if (sa->mode == KIPSEC_MODE_TUNNEL) {
+			ep.family = sa->id.family;
+			ep.saddr = sa->saddr;
+			ep.daddr = sa->id.daddr;
+		}
 	}
 	res->verdict = KIPSEC_VERDICT_PROTECT;
 	res->reason = dir == KIPSEC_DIR_OUT ?

@@ -1023,7 +1023,8 @@ struct kipsec_sa *kipsec_sa_get(struct kipsec_sad *sad,
 
 static bool sa_fits_tmpl(const struct kipsec_sa *sa,
 			 const struct kipsec_tmpl *tmpl,
-			 const struct kipsec_flow *flow)
+			 const struct kipsec_flow *flow,
+			 const struct kipsec_flow *ep)
 {
 	if (sa->mode != tmpl->mode || !kipsec_sa_usable(sa))
 		return false;
@@ -1033,7 +1034,7 @@ static bool sa_fits_tmpl(const struct kipsec_sa *sa,
 		if (!kipsec_addr_any(&tmpl->saddr) &&
 		    !kipsec_addr_equal(&tmpl->saddr, &sa->saddr))
 			return false;
-	} else if (!kipsec_addr_equal(&flow->saddr, &sa->saddr)) {
+	} else if (!kipsec_addr_equal(&ep->saddr, &sa->saddr)) {
 		return false;
 	}
 	return !sa->has_sel || kipsec_sel_match(&sa->sel, flow);
@@ -1058,7 +1059,9 @@ static bool sa_better(const struct kipsec_sa *sa, const struct kipsec_sa *best)
  * kipsec_sa_find_outbound_rcu() - the SA a template asks for
  * @sad: the SAD
  * @tmpl: the policy template
- * @flow: the packet (transport mode: its addresses are the SA's)
+ * @flow: the packet, which the SA's selectors must match
+ * @ep: transport mode: the SA's addresses; the packet's (NULL), or in a
+ *	bundle after a tunnel-mode SA that SA's endpoints
  *
  * Caller holds rcu_read_lock(). Among usable SAs that fit the template,
  * a VALID one is preferred to a DYING one, then the most recently added.
@@ -1067,18 +1070,21 @@ static bool sa_better(const struct kipsec_sa *sa, const struct kipsec_sa *best)
  */
 struct kipsec_sa *kipsec_sa_find_outbound_rcu(struct kipsec_sad *sad,
 					      const struct kipsec_tmpl *tmpl,
-					      const struct kipsec_flow *flow)
+					      const struct kipsec_flow *flow,
+					      const struct kipsec_flow *ep)
 {
 	struct kipsec_sa *sa, *best = NULL;
 	struct kipsec_sa_dkey key = {};
 	struct rhlist_head *list, *pos;
 
+	if (!ep)
+		ep = flow;
 	if (tmpl->mode == KIPSEC_MODE_TUNNEL) {
 		key.daddr = tmpl->daddr;
 		key.family = tmpl->family;
 	} else {
-		key.daddr = flow->daddr;
-		key.family = flow->family;
+		key.daddr = ep->daddr;
+		key.family = ep->family;
 	}
 	key.proto = tmpl->proto;
 	key.reqid = tmpl->reqid;
@@ -1086,12 +1092,12 @@ struct kipsec_sa *kipsec_sa_find_outbound_rcu(struct kipsec_sad *sad,
 	if (tmpl->reqid) {
 		list = rhltable_lookup(&sad->by_reqid, &key, sa_reqid_params);
 		rhl_for_each_entry_rcu(sa, pos, list, by_reqid)
-			if (sa_fits_tmpl(sa, tmpl, flow) && sa_better(sa, best))
+			if (sa_fits_tmpl(sa, tmpl, flow, ep) && sa_better(sa, best))
 				best = sa;
 	} else {
 		list = rhltable_lookup(&sad->by_dst, &key, sa_dst_params);
 		rhl_for_each_entry_rcu(sa, pos, list, by_dst)
-			if (sa_fits_tmpl(sa, tmpl, flow) && sa_better(sa, best))
+			if (sa_fits_tmpl(sa, tmpl, flow, ep) && sa_better(sa, best))
 				best = sa;
 	}
 	return best;

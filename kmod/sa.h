@@ -353,7 +353,8 @@ struct kipsec_sa *kipsec_sa_get(struct kipsec_sad *sad,
 				const struct kipsec_sa_id *id);
 struct kipsec_sa *kipsec_sa_find_outbound_rcu(struct kipsec_sad *sad,
 					      const struct kipsec_tmpl *tmpl,
-					      const struct kipsec_flow *flow);
+					      const struct kipsec_flow *flow,
+					      const struct kipsec_flow *ep);
 void kipsec_sa_stats_fold(const struct kipsec_sa *sa,
 			  u64 out[__KIPSEC_SA_STAT_MAX]);
 

@@ -90,7 +90,7 @@ static struct kipsec_sa *st_find(struct kipsec_sad *sad, u32 reqid)
 	st_addr(AF_INET, "192.0.2.1", &t.saddr);
 	st_addr(AF_INET, "198.51.100.1", &t.daddr);
 	rcu_read_lock();
-	sa = kipsec_sa_find_outbound_rcu(sad, &t, &flow);
+	sa = kipsec_sa_find_outbound_rcu(sad, &t, &flow, NULL);
 	rcu_read_unlock();
 	return sa;
 }
