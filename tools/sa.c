@@ -430,7 +430,8 @@ static int sa_add(int argc, char **argv, bool update)
 		sel_put(nlh, KIPSEC_SA_A_SEL, &r.sel);
 	mnl_attr_nest_end(nlh, nest);
 	ret = nl_submit(nlh, ctx);
-	explicit_bzero(buf, sizeof(buf));
+	/* The keys are in the message; nothing was written beyond it. */
+	explicit_bzero(buf, nlh->nlmsg_len);
 out:
 	explicit_bzero(&r, sizeof(r));
 	return ret ? 1 : 0;
