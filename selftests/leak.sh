@@ -48,7 +48,7 @@ _leak_objects() {
 leak_objects_zero() {
 	local i v=""
 	for i in $(seq 1 50); do
-		v=$(_leak_objects 2>&1)
+		v=$(_leak_objects 2>/dev/null)
 		[ "$v" = "0 0 0" ] && break
 		sleep 0.2
 	done
