@@ -78,6 +78,25 @@ leak_slab_snapshot "$base"
 kipsec_load
 ip netns add gf
 
+# kipsec's longest formatted extack messages (the longest algorithm name,
+# three-digit lengths) arrive whole; the kernel would log "truncated
+# extack" otherwise (checked at the end, for the fuzzed messages too).
+n0=$(dmesg | wc -l)
+chacha="src 10.0.0.5 dst 10.0.0.1 proto esp spi 0x5003 mode tunnel aead rfc7539esp(chacha20,poly1305)"
+# 6.1 has no formatted extack: its constant messages end the same way.
+for c in "128 128 *salt/nonce)|*salt/nonce included)" \
+	 "36 448 *(default 128)|*not allowed for the algorithm"; do
+	read -r kb icv ends <<<"$c"
+	# shellcheck disable=SC2086
+	msg=$($K sa add $chacha "0x$(printf "%0$((kb * 2))d" 0)" "$icv" 2>&1)
+	t_diag "$msg"
+	# shellcheck disable=SC2254
+	case $msg in
+	${ends%|*}|${ends#*|}) t_ok "chacha20-poly1305 with a $kb-byte key, $icv-bit ICV: the extack arrives whole" ;;
+	*) t_fail "chacha20-poly1305 with a $kb-byte key, $icv-bit ICV: the extack arrives whole" ;;
+	esac
+done
+
 t0=$(date +%s.%N)
 out=$(n gf "$bin" --seed "$seed" --count "$count" 2>&1) && rc=0 || rc=$?
 t_relay <<<"$out"
@@ -104,6 +123,8 @@ $K policy flush
 netns_cleanup
 leak_objects_zero "after the flush and the namespace's deletion"
 kipsec_unload
+t_check_fail "no extack message was truncated (kernel log)" \
+	grep -q 'truncated extack' <<<"$(dmesg | tail -n +$((n0 + 1)))"
 sleep 1
 leak_slab_check "after unload" "$base"
 rm -f "$base"
