@@ -218,9 +218,13 @@ boot() {
 	export KIPSEC_MODDIR=$dir/root/lib/modules/$kver
 	export KIPSEC_TEST_IMPL=${KIPSEC_TEST_IMPL:-kipsec}
 	export KIPSEC_FUZZ_SEED=${KIPSEC_FUZZ_SEED:-}
-	export KIPSEC_CHURN=${KIPSEC_CHURN:-0}
 	export KIPSEC_XTRACE=${KIPSEC_XTRACE:-0}
 	EOF
+	# Sizes of the hostile-input tests, when given (their files say
+	# which), e.g. CHURN_ROUNDS=250 make stress TESTS=churn.
+	for v in GENL_FUZZ_COUNT CHURN_ROUNDS UNLOAD_CYCLES TEARDOWNS; do
+		[ -n "${!v:-}" ] && echo "export $v=${!v}" >>"$res/env"
+	done
 	cpu=max
 	[ "$ACCEL" = kvm ] && cpu=host
 	local slub=" slub_debug=FZPU"

@@ -17,7 +17,8 @@
 # fifth of that unprivileged: under TCG the kernel answers 450 to 1400 a
 # second as root (5000 unprivileged, refused early) depending on the
 # host's load, and the whole test (warm-up and leak check included) should
-# stay near 60 s. make stress sends 1000000 of each.
+# stay near 60 s. make stress sends 1000000 of each (GENL_FUZZ_COUNT
+# overrides).
 # kipsec-test: stress-timeout 5400
 
 . "$(dirname "$0")/../lib.sh"
@@ -26,7 +27,7 @@
 bin=${KIPSEC_BIN_DIR:-}/genl_fuzz
 count=${GENL_FUZZ_COUNT:-20000}
 ucount=$((count / 5))
-[ "${KIPSEC_STRESS:-0}" = 1 ] && count=1000000 ucount=1000000
+[ "${KIPSEC_STRESS:-0}" = 1 ] && count=${GENL_FUZZ_COUNT:-1000000} ucount=$count
 seed=${KIPSEC_FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 t_diag "seed $seed"
 
