@@ -168,7 +168,10 @@ build_initrd() {
 			echo "$base" >>"$tmp/modules.order"
 		done < <(modprobe -d "$root" -S "$kver" --show-depends "$m" 2>/dev/null)
 	done
-	(cd "$tmp" && find . | cpio -o -H newc --quiet) >"$dir/initrd.cpio"
+	# Renamed into place: the cache may be shared, and a QEMU still
+	# loading the old file (mapped) dies of SIGBUS if it is rewritten.
+	(cd "$tmp" && find . | cpio -o -H newc --quiet) >"$dir/initrd.cpio.$$"
+	mv -f "$dir/initrd.cpio.$$" "$dir/initrd.cpio"
 	rm -rf "$tmp"
 }
 
