@@ -174,10 +174,7 @@ warm_up() {
 	"$KIPSEC" -n a -j -s sa show >/dev/null
 	esp_in_sum a >/dev/null
 	netns_cleanup
-	for _ in $(seq 1 50); do
-		[ "$(_leak_objects)" = "0 0 0" ] && break
-		sleep 0.2
-	done
+	leak_wait_objects "0 0 0"
 	kipsec_unload
 }
 warm_up >/dev/null

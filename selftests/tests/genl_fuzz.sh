@@ -67,10 +67,7 @@ sa_key >/dev/null 2>&1
 $K sa flush
 $K policy flush
 netns_cleanup
-for _ in $(seq 1 25); do
-	[ "$(_leak_objects)" = "0 0 0" ] && break
-	sleep 0.2
-done
+leak_wait_objects "0 0 0" >/dev/null
 kipsec_unload
 sleep 1
 leak_slab_snapshot "$base"

@@ -61,19 +61,6 @@ ns_stat() { # NS NAME: one counter of `kipsec -n NS -j stats`
 		sed -n "s/.*\"$2\": *\([0-9][0-9]*\).*/\1/p"
 }
 
-# wait_objects WANT: kipsec's module-wide live objects ("inflight sas
-# policies", as leak.sh reads them) reach WANT within 10 s.
-wait_objects() {
-	local v
-	for _ in $(seq 1 50); do
-		v=$(_leak_objects 2>/dev/null)
-		[ "$v" = "$1" ] && return 0
-		sleep 0.2
-	done
-	echo "$v"
-	return 1
-}
-
 pids=()
 traffic_start() { # FROM TO4 TO6: pings both ways of addressing, no wait
 	ip netns exec "$1" ping -q -i 0.01 -W 1 "$2" >/dev/null 2>&1 &
@@ -155,7 +142,7 @@ traffic_stop
 kill "$iperf_pid" "$srv_pid" 2>/dev/null
 wait "$iperf_pid" "$srv_pid" 2>/dev/null
 netns_cleanup
-t_check "after the namespaces' deletion no SA, policy or packet is left" wait_objects "0 0 0"
+t_check "after the namespaces' deletion no SA, policy or packet is left" leak_wait_objects "0 0 0"
 
 # --- 2. namespace teardown under traffic ------------------------------------
 bad=0 idle=0
@@ -172,13 +159,13 @@ for i in $(seq 1 "$TEARDOWNS"); do
 	sleep 1
 	[ "$(ns_stat "$victim" in_packets)" -gt 0 ] 2>/dev/null || idle=$((idle + 1))
 	ip netns delete "$victim"
-	if ! v=$(wait_objects "0 4 4"); then
+	if ! v=$(leak_wait_objects "0 4 4"); then
 		bad=$((bad + 1))
 		t_diag "teardown $i ($victim deleted): live objects '$v', expected the peer's 4 SAs and 4 policies"
 	fi
 	traffic_stop
 	netns_cleanup
-	if ! v=$(wait_objects "0 0 0"); then
+	if ! v=$(leak_wait_objects "0 0 0"); then
 		bad=$((bad + 1))
 		t_diag "teardown $i: after the peer's deletion live objects '$v'"
 	fi
