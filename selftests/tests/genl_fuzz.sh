@@ -7,7 +7,9 @@
 #      and afterwards dumps, GET_STATS counts and per-object GETs agree;
 #   2. as uid 65534 in a new user namespace, against a namespace holding
 #      a few SAs and policies: nothing changes or reads state (EPERM), the
-#      open commands answer, and the SAs and policies are exactly as before.
+#      open commands answer, no multicast group may be joined, and the SAs
+#      and policies are exactly as before; a container (user namespace root
+#      with a network namespace of its own) sees and hears none of them.
 #   3. no leak: kipsec's live SA and policy objects and in-flight packets
 #      are 0 after the flush, and the kmalloc caches are back to their
 #      usage before the module was loaded (leak.sh; the baseline follows a
@@ -102,6 +104,44 @@ t_eq "genl_fuzz as root: exit status" "$rc" 0
 t_diag "root run took $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
 
 few_objects
+
+# A container (root of a user namespace, in a network namespace of its
+# own) has tables of its own: its dumps show none of gf's SAs and
+# policies, and its monitor hears none of gf's events (while gf adds and
+# deletes an SA) but its own (which shows it was listening).
+cdir=$(mktemp -d)
+# shellcheck disable=SC2016
+unshare -U -r -n bash -c '
+	k=$1 d=$2
+	"$k" -j monitor >"$d/mon" 2>&1 &
+	for _ in $(seq 1 150); do
+		"$k" sa add src 10.9.0.1 dst 10.9.0.2 proto esp spi 0x9999 mode transport \
+			aead "rfc4106(gcm(aes))" 0x0102030405060708090a0b0c0d0e0f1011121314 128
+		grep -q 0x00009999 "$d/mon" && break
+		"$k" sa flush
+		sleep 0.2
+	done >/dev/null 2>&1
+	touch "$d/ready"
+	for _ in $(seq 1 300); do [ -e "$d/done" ] && break; sleep 0.1; done
+	sleep 1
+	"$k" -j sa show >"$d/sas" 2>&1
+	"$k" -j policy show >"$d/pols" 2>&1
+	kill %1' _ "$KIPSEC" "$cdir" &
+cpid=$!
+for _ in $(seq 1 300); do [ -e "$cdir/ready" ] && break; sleep 0.1; done
+$K sa add src 10.0.0.5 dst 10.0.0.1 proto esp spi 0x5007 mode tunnel reqid 1 \
+	aead 'rfc4106(gcm(aes))' 0x0102030405060708090a0b0c0d0e0f1011121314 128
+$K sa del dst 10.0.0.1 proto esp spi 0x5007
+touch "$cdir/done"
+wait "$cpid"
+t_check "a container's monitor hears its own SA" grep -q 0x00009999 "$cdir/mon"
+t_check_fail "a container's monitor hears none of another namespace's events" \
+	grep -qE '0x0000500[0-9]|10\.0\.0\.' "$cdir/mon"
+t_check "a container's SA dump shows its own SA" grep -q 0x00009999 "$cdir/sas"
+t_check_fail "a container's SA and policy dumps show none of another namespace's" \
+	grep -qE '0x0000500[0-9]|10\.[12]\.0\.0|10\.0\.0\.' "$cdir/sas" "$cdir/pols"
+rm -rf "$cdir"
+
 before=$(n gf "$bin" --snapshot)
 t_eq "state before the unprivileged run" "${before% fingerprint*}" "2 SAs, 2 policies,"
 
