@@ -212,6 +212,8 @@ for g in $(seq 2 $((ROUNDS + 1))); do
 		rekey $((g - 1)) "$g" || fails=$((fails + 1))
 	fi
 	sleep 0.2
+	# Progress of a long form, readable in the results while it runs.
+	[ $((g % 100)) = 1 ] && t_diag "round $((g - 1)): $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }') s, $fails failed"
 done
 secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 t_diag "$ROUNDS rounds took $secs s ($(awk -v s="$secs" -v n="$ROUNDS" 'BEGIN { printf "%.2f", s / n }') s a round)"

@@ -128,6 +128,7 @@ for i in $(seq 1 "$CYCLES"); do
 	insmod "$KIPSEC_KO" async=1 || { bad=$((bad + 1)); break; }
 	configure_both || bad=$((bad + 1))
 	sleep 0.3
+	[ $((i % 20)) = 0 ] && t_diag "cycle $i: $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }') s, $bad failed"
 done
 secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 t_diag "$CYCLES cycles took $secs s; a had packets in crypto just before rmmod in $busy of them ($inflight in all)"
@@ -170,6 +171,7 @@ for i in $(seq 1 "$TEARDOWNS"); do
 		bad=$((bad + 1))
 		t_diag "teardown $i: after the peer's deletion live objects '$v'"
 	fi
+	[ $((i % 10)) = 0 ] && t_diag "teardown $i: $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }') s, $bad failed"
 done
 secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 t_diag "$TEARDOWNS teardowns took $secs s"
