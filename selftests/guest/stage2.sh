@@ -87,6 +87,9 @@ for t in $(cat "$R/tests"); do
 		cat "$R/$name.rmmod" >> "$R/$name.harness"
 	fi
 	dmesg | tail -n +$((n0 + 1)) > "$R/$name.dmesg"
+	# KFENCE's counters (6.12 runs): that it watched the test's
+	# allocations, even when a long test's log wrapped past its banner.
+	cat /sys/kernel/debug/kfence/stats > "$R/$name.kfence" 2>/dev/null
 	if grep -Eq "$kerr_re" "$R/$name.dmesg"; then
 		echo "kernel log has a warning or bug:" >> "$R/$name.harness"
 		grep -E -m5 "$kerr_re" "$R/$name.dmesg" >> "$R/$name.harness"
