@@ -217,13 +217,19 @@ int kipsec_alg_validate(struct kipsec_alg_cfg *cfg, const char *name,
 		return -EINVAL;
 	}
 
+	/*
+	 * The formatted messages below must fit NETLINK_MAX_FMTMSG_LEN (80,
+	 * "kipsec: " included) or the kernel truncates them: the longest
+	 * name is rfc7539esp(chacha20,poly1305), and the attribute policies
+	 * keep keys and ICV lengths to three digits (genl_fuzz.sh checks).
+	 */
 	for (i = 0; i < desc->nkeys; i++)
 		if (desc->key_bytes[i] == key_len)
 			break;
 	if (i == desc->nkeys) {
 		KIPSEC_ERR_FMT(extack,
 			       "wrong key length for the algorithm (salt/nonce included)",
-			       "%s: %u-byte key invalid (salt/nonce included)",
+			       "%s: %u-byte key invalid (incl. salt/nonce)",
 			       desc->name, key_len);
 		NL_SET_BAD_ATTR(extack, a_key ?: a_name);
 		return -EINVAL;
@@ -235,7 +241,7 @@ int kipsec_alg_validate(struct kipsec_alg_cfg *cfg, const char *name,
 		if (!icv_allowed(desc, icv_bits, sa_flags)) {
 			KIPSEC_ERR_FMT(extack,
 				       "ICV length not allowed for the algorithm",
-				       "%s: an ICV of %u bits is not allowed (default %u)",
+				       "%s: %u-bit ICV not allowed (default %u)",
 				       desc->name, icv_bits,
 				       desc->default_icv_bits);
 			NL_SET_BAD_ATTR(extack, a_icv ?: a_name);

@@ -71,7 +71,6 @@ for t in $(cat "$R/tests"); do
 	[ "${KIPSEC_XTRACE:-0}" = 1 ] &&
 		run=(bash -c 'PS4="+\$EPOCHREALTIME "; set -x; . "$0"')
 	case $t in *.py) run=(/usr/bin/python3) ;; esac
-	n0=$(dmesg | wc -l)
 	echo "kipsec-guest: test $name"
 	date +%s.%N > "$R/$name.start"
 	echo "test $name" > /dev/kmsg
@@ -86,7 +85,17 @@ for t in $(cat "$R/tests"); do
 		echo "rmmod kipsec failed after the test" >> "$R/$name.harness"
 		cat "$R/$name.rmmod" >> "$R/$name.harness"
 	fi
-	dmesg | tail -n +$((n0 + 1)) > "$R/$name.dmesg"
+	# The test's kernel log starts at its marker; a long test's log may
+	# have wrapped past it, and then all that is left is the test's.
+	dmesg > /tmp/kernel.log
+	if grep -q "\] test $name\$" /tmp/kernel.log; then
+		sed -n "/\] test $name\$/,\$p" /tmp/kernel.log
+	else
+		cat /tmp/kernel.log
+	fi > "$R/$name.dmesg"
+	# KFENCE's counters (6.12 runs): that it watched the test's
+	# allocations, even when a long test's log wrapped past its banner.
+	cat /sys/kernel/debug/kfence/stats > "$R/$name.kfence" 2>/dev/null
 	if grep -Eq "$kerr_re" "$R/$name.dmesg"; then
 		echo "kernel log has a warning or bug:" >> "$R/$name.harness"
 		grep -E -m5 "$kerr_re" "$R/$name.dmesg" >> "$R/$name.harness"

@@ -22,7 +22,8 @@
  * a flush empties both (unless --keep). With --unpriv the program drops to
  * uid 65534 in a new user namespace first: then no state-changing or
  * state-reading command may succeed (EPERM is expected) while GET_STATS
- * and ALGS still answer.
+ * and ALGS still answer. Before the run, root must be able to join
+ * kipsec's multicast groups and the unprivileged user must not.
  *
  * --snapshot prints one line naming the SAs (SPI, destination, protocol,
  * state) and policies (IDs) of the namespace, for comparisons by the caller.
@@ -1263,6 +1264,93 @@ static int print_snapshot(void)
 	return 0;
 }
 
+/* ---- the multicast groups ------------------------------------------------- */
+
+struct groups {
+	int n;
+	uint32_t id[8];
+	char names[64];
+};
+
+static int group_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr *g, *b;
+	struct groups *gr = data;
+
+	if (mnl_attr_get_type(a) != CTRL_ATTR_MCAST_GROUPS)
+		return MNL_CB_OK;
+	mnl_attr_for_each_nested(g, a) {
+		const char *name = NULL;
+		uint32_t id = 0;
+
+		mnl_attr_for_each_nested(b, g) {
+			if (mnl_attr_get_type(b) == CTRL_ATTR_MCAST_GRP_NAME)
+				name = mnl_attr_get_str(b);
+			if (mnl_attr_get_type(b) == CTRL_ATTR_MCAST_GRP_ID)
+				id = mnl_attr_get_u32(b);
+		}
+		if (!name || !id || gr->n == ARRAY_SIZE(gr->id))
+			continue;
+		gr->id[gr->n++] = id;
+		snprintf(gr->names + strlen(gr->names),
+			 sizeof(gr->names) - strlen(gr->names), "%s%s",
+			 gr->n > 1 ? ", " : "", name);
+	}
+	return MNL_CB_OK;
+}
+
+static int groups_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	mnl_attr_parse(nlh, sizeof(struct genlmsghdr), group_cb, data);
+	return MNL_CB_OK;
+}
+
+/*
+ * kipsec's notifications (SA and policy events, ACQUIREs) are for
+ * CAP_NET_ADMIN in the namespace's owner: root may join every group, the
+ * unprivileged user none.
+ */
+static void check_groups(void)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	int i, n, fd = mnl_socket_get_fd(nl), joined = 0, eperm = 0;
+	struct groups gr = { 0 };
+	struct genlmsghdr *g;
+
+	nlh->nlmsg_type = GENL_ID_CTRL;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = ++seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = CTRL_CMD_GETFAMILY;
+	g->version = 1;
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, KIPSEC_GENL_NAME);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) >= 0) {
+		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n > 0)
+			mnl_cb_run(buf, n, seq, mnl_socket_get_portid(nl),
+				   groups_msg_cb, &gr);
+	}
+	for (i = 0; i < gr.n; i++) {
+		if (!setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+				&gr.id[i], sizeof(gr.id[i]))) {
+			joined++;
+			setsockopt(fd, SOL_NETLINK, NETLINK_DROP_MEMBERSHIP,
+				   &gr.id[i], sizeof(gr.id[i]));
+		} else if (errno == EPERM) {
+			eperm++;
+		}
+	}
+	if (unpriv)
+		report(gr.n == 3 && eperm == 3,
+		       "unprivileged: joining the multicast groups (%s) is refused with EPERM (%d of %d)",
+		       gr.names, eperm, gr.n);
+	else
+		report(gr.n == 3 && joined == 3,
+		       "root may join the multicast groups (%s) (%d of %d)",
+		       gr.names, joined, gr.n);
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 static int drop_privileges(void)
@@ -1332,6 +1420,7 @@ int main(int argc, char **argv)
 	}
 	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF, &rcvbuf,
 		   sizeof(rcvbuf));
+	check_groups();
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < count; i++) {
