@@ -22,11 +22,19 @@
 #define EVENT_RCVBUF (4 << 20)
 #define RECV_SIZE (64 * 1024)
 
+/*
+ * Three sockets, each with its own buffer: events, dumps and requests. An
+ * event or a dumped SA can make sync-xfrm send a request (a placeholder, an
+ * expire) or even dump again (FLUSHSA) before the buffer it came in is
+ * done with.
+ */
 static struct {
-	struct mnl_socket *ev, *req;
+	struct mnl_socket *ev, *dump, *req;
 	uint32_t seq;
 } x;
 
+static uint8_t evbuf[RECV_SIZE] __attribute__((aligned(8)));
+static uint8_t dbuf[RECV_SIZE] __attribute__((aligned(8)));
 static uint8_t rbuf[RECV_SIZE] __attribute__((aligned(8)));
 
 static struct mnl_socket *open_sock(unsigned int groups)
@@ -50,8 +58,9 @@ int xfrm_open(void)
 
 	x.ev = open_sock((1u << (XFRMNLGRP_SA - 1)) |
 			 (1u << (XFRMNLGRP_EXPIRE - 1)));
+	x.dump = open_sock(0);
 	x.req = open_sock(0);
-	if (!x.ev || !x.req) {
+	if (!x.ev || !x.dump || !x.req) {
 		slog(LOG_ERR, "XFRM netlink: %s (is xfrm_user loaded?)",
 		     strerror(errno));
 		return -1;
@@ -289,21 +298,25 @@ static void run_cbs(const void *buf, int len, xfrm_cb cb, void *data)
 
 int xfrm_recv(xfrm_cb cb, void *data)
 {
-	ssize_t n = recv(mnl_socket_get_fd(x.ev), rbuf, sizeof(rbuf),
+	ssize_t n = recv(mnl_socket_get_fd(x.ev), evbuf, sizeof(evbuf),
 			 MSG_DONTWAIT);
 
 	if (n < 0)
 		return errno == EAGAIN ? 0 : -errno;
-	run_cbs(rbuf, n, cb, data);
-	explicit_bzero(rbuf, n);
+	run_cbs(evbuf, n, cb, data);
+	explicit_bzero(evbuf, n);
 	return 0;
 }
 
-/* Reads replies to seq until the ack or NLMSG_DONE; dump rows go to cb. */
-static int run_req(uint32_t seq, xfrm_cb cb, void *data, const char *what)
+/*
+ * Reads replies to seq from sk into buf until the ack or NLMSG_DONE; dump
+ * rows go to cb.
+ */
+static int run_req(struct mnl_socket *sk, uint8_t *buf, uint32_t seq,
+		   xfrm_cb cb, void *data, const char *what)
 {
 	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(x.req, rbuf, sizeof(rbuf));
+		ssize_t n = mnl_socket_recvfrom(sk, buf, RECV_SIZE);
 		const struct nlmsghdr *nlh;
 		int len = n;
 
@@ -313,19 +326,19 @@ static int run_req(uint32_t seq, xfrm_cb cb, void *data, const char *what)
 			slog(LOG_ERR, "XFRM %s: %s", what, strerror(errno));
 			return -1;
 		}
-		for (nlh = (void *)rbuf; mnl_nlmsg_ok(nlh, len);
+		for (nlh = (void *)buf; mnl_nlmsg_ok(nlh, len);
 		     nlh = mnl_nlmsg_next(nlh, &len)) {
 			if (nlh->nlmsg_seq != seq)
 				continue;
 			if (nlh->nlmsg_type == NLMSG_DONE) {
-				explicit_bzero(rbuf, n);
+				explicit_bzero(buf, n);
 				return 0;
 			}
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e =
 					mnl_nlmsg_get_payload(nlh);
 
-				explicit_bzero(rbuf, n);
+				explicit_bzero(buf, n);
 				if (e->error) {
 					errno = -e->error;
 					return -1;
@@ -335,7 +348,7 @@ static int run_req(uint32_t seq, xfrm_cb cb, void *data, const char *what)
 			if (cb)
 				run_cbs(nlh, nlh->nlmsg_len, cb, data);
 		}
-		explicit_bzero(rbuf, n);
+		explicit_bzero(buf, n);
 	}
 }
 
@@ -347,11 +360,11 @@ int xfrm_dump(xfrm_cb cb, void *data)
 	nlh->nlmsg_type = XFRM_MSG_GETSA;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = ++x.seq;
-	if (mnl_socket_sendto(x.req, nlh, nlh->nlmsg_len) < 0) {
+	if (mnl_socket_sendto(x.dump, nlh, nlh->nlmsg_len) < 0) {
 		slog(LOG_ERR, "XFRM GETSA dump: %s", strerror(errno));
 		return -1;
 	}
-	if (run_req(nlh->nlmsg_seq, cb, data, "GETSA dump")) {
+	if (run_req(x.dump, dbuf, nlh->nlmsg_seq, cb, data, "GETSA dump")) {
 		slog(LOG_ERR, "XFRM GETSA dump: %s", strerror(errno));
 		return -1;
 	}
@@ -371,7 +384,7 @@ static int request(struct nlmsghdr *nlh, const char *what)
 	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
 	nlh->nlmsg_seq = ++x.seq;
 	if (mnl_socket_sendto(x.req, nlh, nlh->nlmsg_len) < 0 ||
-	    run_req(nlh->nlmsg_seq, NULL, NULL, what)) {
+	    run_req(x.req, rbuf, nlh->nlmsg_seq, NULL, NULL, what)) {
 		slog(LOG_WARN, "XFRM %s: %s", what, strerror(errno));
 		return -1;
 	}
