@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * kipsec sync-xfrm: shared declarations of sync.c (the daemon), xfrm.c (the
- * kernel's XFRM netlink) and vici.c (charon's control socket).
+ * kipsec sync-xfrm: shared declarations of sync.c (the daemon), sync_pol.c
+ * (kipsec's policies), xfrm.c (the kernel's XFRM netlink) and vici.c
+ * (charon's control socket).
  */
 #ifndef KIPSEC_SYNC_H
 #define KIPSEC_SYNC_H
@@ -9,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* Logging of the daemon: "kipsec sync-xfrm: LEVEL: message" on stderr. */
 enum { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
@@ -101,7 +103,7 @@ enum xfrm_ev { XEV_NEW, XEV_UPDATE, XEV_DEL, XEV_EXPIRE };
 typedef void (*xfrm_cb)(enum xfrm_ev ev, struct xsa *sa, bool hard,
 			void *data);
 
-/* The event socket (SA and EXPIRE groups) and a request socket. */
+/* Sockets for events (SA and EXPIRE groups), dumps and requests. */
 int xfrm_open(void);
 int xfrm_event_fd(void);
 /* Reads one buffer of events: 0, -ENOBUFS when events were lost, -errno. */
@@ -112,7 +114,35 @@ int xfrm_send_expire(const struct xsa *sa, bool hard);
 int xfrm_send_usage(const struct xsa *sa, uint64_t bytes, uint64_t packets,
 		    uint64_t use_time, uint64_t oseq, uint64_t seq);
 
-/* kipsec sync-xfrm: the daemon (sync.c) */
+/* --- sync.c: the daemon ---------------------------------------------------- */
+
 int cmd_sync_xfrm(int argc, char **argv);
+/* realloc() for a growing array of n elements; exits when out of memory */
+void *sync_grow(void *p, size_t *cap, size_t n, size_t size);
+
+static inline unsigned int alen(uint16_t family)
+{
+	return family == AF_INET6 ? 16 : 4;
+}
+
+const char *astr(uint16_t family, const void *a, char *buf, size_t len);
+
+typedef void (*child_fn)(const struct vici_node *ike,
+			 const struct vici_node *ch, void *data);
+/* For each child of each IKE_SA in msg (list-sa, child-updown, ...). */
+void walk_children(const struct vici_node *msg, child_fn fn, void *data);
+
+/* --- sync_pol.c: kipsec policies from charon's children ------------------- */
+
+/*
+ * Policies follow charon's live children over VICI connection vici: out,
+ * in and fwd PROTECT policies. except: the uniqueid of a child reported
+ * down that list-sas may still show. -1 if VICI failed.
+ */
+int pol_reconcile(int vici, const char *except);
+void pol_bypass_install(void);
+/* Removes every policy sync-xfrm installed. */
+void pol_cleanup(void);
+size_t pol_count(void);
 
 #endif
