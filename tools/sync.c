@@ -8,9 +8,9 @@
  *                              stripped; placeholders without keys ignored)
  *   XFRM DELSA, hard EXPIRE -> kipsec SA del (sequence numbers kept for a
  *                              MOBIKE re-add of the same SPI)
- *   VICI list-sas, child-updown, child-rekey
- *                           -> kipsec policies out/in/fwd, template reqid
- *                              (sync_pol.c)
+ *   VICI list-sas, list-conns, list-policies, child-updown, child-rekey
+ *                           -> kipsec policies (sync_pol.c), on demand too
+ *   kipsec ACQUIRE          -> VICI initiate of an on-demand child
  *   kipsec EXPIRE soft/hard -> XFRM_MSG_EXPIRE, so charon rekeys or drops
  *   kipsec usage counters   -> XFRM_MSG_NEWAE (charon's view of the child;
  *                              with the sequence numbers, for a restart)
@@ -43,6 +43,8 @@
 #define GONE_KEEP_SECS 60
 /* more packets than one USAGE_PUSH_SECS can carry at any rate seen here */
 #define SEQ_SKIP 1048576u
+/* charon's configuration can change without an event (swanctl --load-all) */
+#define RECONCILE_SECS 5
 
 int sync_verbosity = LOG_INFO;
 
@@ -99,8 +101,10 @@ static struct {
 	uint32_t *known;	/* SPIs of charon's CHILD_SAs, during a resync */
 	size_t nknown, capknown;
 	bool filter;
+	enum on_demand on_demand;
+	bool reconcile_due;
 	unsigned int gen;
-	time_t next_push, next_vici;
+	time_t next_push, next_vici, next_reconcile;
 } s = { .vici_cmd = -1, .vici_ev = -1 };
 
 /* SIGINT and SIGTERM arrive on a signalfd, polled with the sockets */
@@ -317,6 +321,7 @@ struct sa_info {
 static const enum mnl_attr_data_type top_types[KIPSEC_A_MAX + 1] = {
 	[KIPSEC_A_SA] = MNL_TYPE_NESTED,
 	[KIPSEC_A_POLICY] = MNL_TYPE_NESTED,
+	[KIPSEC_A_EXPLAIN] = MNL_TYPE_NESTED,
 	[KIPSEC_A_HARD] = MNL_TYPE_FLAG,
 };
 
@@ -474,6 +479,9 @@ static void mirror_sa(struct xsa *x, bool from_dump)
 		explicit_bzero(buf, sizeof(buf));
 		slog(LOG_INFO, "added %s%s", str,
 		     g ? " (sequence numbers kept from its previous copy)" : "");
+		/* a MOBIKE move: the policies' tunnel addresses change too */
+		if (g)
+			s.reconcile_due = true;
 	}
 	s.sas = sync_grow(s.sas, &s.capsas, s.nsas, sizeof(*s.sas));
 	m = &s.sas[s.nsas++];
@@ -564,19 +572,21 @@ static int resync_sas(bool charon_only)
 static int kipsec_events_open(void)
 {
 	/* nl_open() resolved the family and its groups already. */
-	uint32_t grp = nl_group_id(NL_GRP_SA);
+	uint32_t grp = nl_group_id(NL_GRP_SA), acq = nl_group_id(NL_GRP_ACQUIRE);
 	int rcv = 4 << 20;
 
 	s.kfamily = nl_family_id();
 	s.kev = mnl_socket_open(NETLINK_GENERIC);
 	if (!s.kev || mnl_socket_bind(s.kev, 0, MNL_SOCKET_AUTOPID) < 0)
 		goto err;
-	if (!grp || !s.kfamily) {
+	if (!grp || !acq || !s.kfamily) {
 		errno = ENOENT;
 		goto err;
 	}
 	if (mnl_socket_setsockopt(s.kev, NETLINK_ADD_MEMBERSHIP, &grp,
-				  sizeof(grp)) < 0)
+				  sizeof(grp)) < 0 ||
+	    mnl_socket_setsockopt(s.kev, NETLINK_ADD_MEMBERSHIP, &acq,
+				  sizeof(acq)) < 0)
 		goto err;
 	if (setsockopt(mnl_socket_get_fd(s.kev), SOL_SOCKET, SO_RCVBUFFORCE,
 		       &rcv, sizeof(rcv)) < 0)
@@ -584,7 +594,8 @@ static int kipsec_events_open(void)
 			   &rcv, sizeof(rcv));
 	return 0;
 err:
-	slog(LOG_ERR, "kipsec \"sa\" events: %s", strerror(errno));
+	slog(LOG_ERR, "kipsec \"sa\" and \"acquire\" events: %s",
+	     strerror(errno));
 	return -1;
 }
 
@@ -612,17 +623,56 @@ static void kipsec_expire(const struct nlattr *sa, bool hard)
 		forget_sa(m);	/* kipsec deleted it already */
 }
 
+/* kipsec found no SA for a PROTECT policy: maybe an on-demand child. */
+static void kipsec_acquire(const struct nlattr *pol, const struct nlattr *ex)
+{
+	static const enum mnl_attr_data_type et[KIPSEC_EXPLAIN_A_MAX + 1] = {
+		[KIPSEC_EXPLAIN_A_PROTO] = MNL_TYPE_U8,
+	};
+	static const struct nl_pol ep = { KIPSEC_EXPLAIN_A_MAX, et };
+	const struct nlattr *p[KIPSEC_POL_A_MAX + 1];
+	const struct nlattr *e[KIPSEC_EXPLAIN_A_MAX + 1];
+	char a[INET6_ADDRSTRLEN] = "?", b[INET6_ADDRSTRLEN] = "?", tuple[128];
+	const struct nlattr *src, *dst;
+
+	nl_parse_nest(pol, &policy_nl_pol, p);
+	nl_parse_nest(ex, &ep, e);
+	if (!p[KIPSEC_POL_A_ID])
+		return;
+	src = e[KIPSEC_EXPLAIN_A_SRC];
+	dst = e[KIPSEC_EXPLAIN_A_DST];
+	if (src && dst) {
+		uint16_t fam = mnl_attr_get_payload_len(src) == 16 ? AF_INET6 :
+								     AF_INET;
+
+		astr(fam, mnl_attr_get_payload(src), a, sizeof(a));
+		astr(fam, mnl_attr_get_payload(dst), b, sizeof(b));
+	}
+	snprintf(tuple, sizeof(tuple), "%s -> %s proto %u", a, b,
+		 e[KIPSEC_EXPLAIN_A_PROTO] ?
+		 mnl_attr_get_u8(e[KIPSEC_EXPLAIN_A_PROTO]) : 0);
+	pol_acquire(s.vici_cmd, mnl_attr_get_u32(p[KIPSEC_POL_A_ID]), tuple);
+}
+
 static int kipsec_event_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[KIPSEC_A_MAX + 1];
+	uint8_t cmd = genl_cmd(nlh);
 
 	(void)data;
-	if (nlh->nlmsg_type != s.kfamily ||
-	    genl_cmd(nlh) != KIPSEC_CMD_SA_EXPIRE)
+	if (nlh->nlmsg_type != s.kfamily)
 		return 0;
 	nl_parse_msg(nlh, &top_pol, tb);
-	if (tb[KIPSEC_A_SA])
-		kipsec_expire(tb[KIPSEC_A_SA], tb[KIPSEC_A_HARD]);
+	switch (cmd) {
+	case KIPSEC_CMD_ACQUIRE:
+		if (tb[KIPSEC_A_POLICY])
+			kipsec_acquire(tb[KIPSEC_A_POLICY], tb[KIPSEC_A_EXPLAIN]);
+		break;
+	case KIPSEC_CMD_SA_EXPIRE:
+		if (tb[KIPSEC_A_SA])
+			kipsec_expire(tb[KIPSEC_A_SA], tb[KIPSEC_A_HARD]);
+		break;
+	}
 	return 0;
 }
 
@@ -717,6 +767,14 @@ static int load_charon_spis(void)
 	return 0;
 }
 
+static void reconcile(const char *except)
+{
+	if (s.vici_cmd >= 0 && !pol_reconcile(s.vici_cmd, s.on_demand, except)) {
+		s.reconcile_due = false;
+		s.next_reconcile = time(NULL) + RECONCILE_SECS;
+	}
+}
+
 static void find_down(const struct vici_node *ike, const struct vici_node *ch,
 		      void *data)
 {
@@ -737,7 +795,12 @@ static void vici_event(const char *name, struct vici_node *msg, void *data)
 	     strcmp(name, "child-updown") ? "" : up ? " (up)" : " (down)");
 	if (!strcmp(name, "child-updown") && !up)
 		walk_children(msg, find_down, down);
-	pol_reconcile(s.vici_cmd, *down ? down : NULL);
+	if (!strcmp(name, "ike-update")) {
+		/* raised before the addresses change: look again soon */
+		s.next_reconcile = time(NULL) + 1;
+		return;
+	}
+	reconcile(*down ? down : NULL);
 }
 
 static void vici_close(void)
@@ -764,6 +827,10 @@ static int vici_open(void)
 		errno = e;
 		return -1;
 	}
+	/* MOBIKE address updates, if this charon raises the event */
+	if (vici_register(s.vici_ev, "ike-update"))
+		slog(LOG_DEBUG, "vici: no ike-update event; MOBIKE moves are "
+		     "seen in the SA events");
 	return 0;
 }
 
@@ -825,6 +892,17 @@ static int parse_args(int argc, char **argv)
 			argc--;
 		} else if (!strcmp(o, "--no-bypass")) {
 			s.no_bypass = true;
+		} else if (!strcmp(o, "--on-demand")) {
+			/* the order of enum on_demand */
+			static const char *const modes[] = { "trap", "all",
+							     "none", NULL };
+			uint8_t v;
+			bool has;
+
+			if (next_choice(&argc, &argv, "sync-xfrm", "--on-demand",
+					modes, &v, &has))
+				return -1;
+			s.on_demand = v;
 		} else if (!strcmp(o, "-v") || !strcmp(o, "--verbose")) {
 			sync_verbosity = LOG_DEBUG;
 		} else if (!strcmp(o, "-q") || !strcmp(o, "--quiet")) {
@@ -879,11 +957,13 @@ static void loop(void)
 				slog(LOG_INFO, "reconnected to charon at %s",
 				     s.vici_path);
 				resync_sas(true);
-				pol_reconcile(s.vici_cmd, NULL);
+				reconcile(NULL);
 			} else {
 				s.next_vici = now + 1;
 			}
 		}
+		if (s.vici_ev >= 0 && (s.reconcile_due || now >= s.next_reconcile))
+			reconcile(NULL);
 		if (now >= s.next_push) {
 			push_usage();
 			s.next_push = now + USAGE_PUSH_SECS;
@@ -918,10 +998,12 @@ int cmd_sync_xfrm(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (!s.no_bypass)
 		pol_bypass_install();
-	if (resync_sas(true) || pol_reconcile(s.vici_cmd, NULL)) {
+	if (resync_sas(true) ||
+	    pol_reconcile(s.vici_cmd, s.on_demand, NULL)) {
 		cleanup();
 		return 1;
 	}
+	s.next_reconcile = time(NULL) + RECONCILE_SECS;
 	slog(LOG_INFO, "running: %zu SAs, %zu policies mirrored", s.nsas,
 	     pol_count());
 	loop();

@@ -12,6 +12,13 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+/*
+ * A reqid no SA of charon's ever carries (charon counts its reqids up from
+ * 1): the template of an on-demand policy (no SA fits it, so traffic makes
+ * kipsec send ACQUIRE).
+ */
+#define SYNC_REQID 0xfffffff0u
+
 /* Logging of the daemon: "kipsec sync-xfrm: LEVEL: message" on stderr. */
 enum { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 extern int sync_verbosity;
@@ -134,12 +141,18 @@ void walk_children(const struct vici_node *msg, child_fn fn, void *data);
 
 /* --- sync_pol.c: kipsec policies from charon's children ------------------- */
 
+/* Which configured children that are down get an on-demand policy. */
+enum on_demand { ON_DEMAND_TRAP, ON_DEMAND_ALL, ON_DEMAND_NONE };
+
 /*
- * Policies follow charon's live children over VICI connection vici: out,
- * in and fwd PROTECT policies. except: the uniqueid of a child reported
- * down that list-sas may still show. -1 if VICI failed.
+ * Policies follow charon's children over VICI connection vici: live ones
+ * get out/in/fwd PROTECT policies, down ones that are on demand an out
+ * policy that makes kipsec send ACQUIRE. except: the uniqueid of a child
+ * reported down that list-sas may still show. -1 if VICI failed.
  */
-int pol_reconcile(int vici, const char *except);
+int pol_reconcile(int vici, enum on_demand mode, const char *except);
+/* kipsec sent ACQUIRE for policy id: initiate its child if on demand. */
+void pol_acquire(int vici, uint32_t id, const char *tuple);
 void pol_bypass_install(void);
 /* Removes every policy sync-xfrm installed. */
 void pol_cleanup(void);

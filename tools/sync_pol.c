@@ -1,11 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kipsec sync-xfrm: kipsec's policies from charon's CHILD_SAs, read over
- * VICI (the XFRM events carry no traffic selectors).
+ * VICI (the XFRM events carry no traffic selectors), and on-demand tunnels.
  *
  *   live child (list-sas)      -> out, in and (tunnel) fwd PROTECT policies
  *                                 per pair of selectors, template reqid =
  *                                 the child's
+ *   configured child that is down and on demand (list-policies: charon
+ *   traps it, start_action = trap; or any, --on-demand all; list-conns
+ *   gives its selectors and the IKE addresses)
+ *                              -> an out PROTECT policy whose template no SA
+ *                                 fits (reqid SYNC_REQID): kipsec drops the
+ *                                 traffic (fail closed) and sends ACQUIRE
+ *   kipsec ACQUIRE for such a policy
+ *                              -> VICI initiate of the child, at most once
+ *                                 per child and INITIATE_HOLD_SECS, and not
+ *                                 while its IKE_SA is still being set up
+ *
+ * When the child comes up its own policies win over the on-demand one (a
+ * lower priority value for the same selectors), which then goes.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -14,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <libmnl/libmnl.h>
 
 #include "kipsec.h"
@@ -22,17 +36,30 @@
 
 #define BYPASS_PRIORITY 1
 #define CHILD_PRIORITY_BASE 1000
+#define INITIATE_HOLD_SECS 10
+#define NAME_LEN 64
+
+/* A configured child that is on demand while it is down. */
+struct od_child {
+	char ike[NAME_LEN], child[NAME_LEN];
+	time_t asked;		/* last initiate sent */
+	bool want, warned;
+};
 
 /* A policy sync-xfrm installed; key describes it for reconciliation. */
 struct ipol {
-	char key[256];
+	char key[320];
 	uint32_t id;
 	bool want;
+	bool on_demand;
+	char ike[NAME_LEN], child[NAME_LEN];	/* on demand: whose */
 };
 
 static struct {
 	struct ipol *pols;
 	size_t npols, cappols;
+	struct od_child *ods;
+	size_t nods, capods;
 	uint32_t bypass_ids[32];
 	unsigned int nbypass;
 } p;
@@ -146,12 +173,14 @@ static bool parse_ts(const char *str, struct ts *t)
 	return true;
 }
 
+/* What a policy's template says: the child's SA, or none (on demand). */
 struct child {
 	uint32_t reqid;
 	bool tunnel;
 	uint8_t proto;
 	uint16_t family;
 	uint8_t local[16], remote[16];
+	const char *ike, *name;	/* on demand: the child to initiate */
 };
 
 static void put_ts_sel(struct nlmsghdr *nlh, const struct ts *src,
@@ -188,29 +217,35 @@ static void want_policy(const struct child *c, uint8_t dir,
 	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
 	const uint8_t *ts = dir == KIPSEC_DIR_OUT ? c->local : c->remote;
 	const uint8_t *td = dir == KIPSEC_DIR_OUT ? c->remote : c->local;
-	char key[256], a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	char key[320], a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 	char e[INET6_ADDRSTRLEN], f[INET6_ADDRSTRLEN];
-	struct nlmsghdr *nlh;
 	struct nlattr *n, *t, *tm;
+	bool od = !!c->ike;
+	struct nlmsghdr *nlh;
 	uint32_t id = 0, prio;
 	struct ipol *ip;
 
-	snprintf(key, sizeof(key), "%s %s/%u %s/%u %u %u-%u %u-%u %s %s>%s %u %u",
+	snprintf(key, sizeof(key), "%s %s/%u %s/%u %u %u-%u %u-%u %s %s>%s %u %u%s%s%s%s",
 		 dir_name(dir), astr(src->family, src->addr, a, sizeof(a)),
 		 src->plen, astr(dst->family, dst->addr, b, sizeof(b)),
 		 dst->plen, src->proto | dst->proto, src->pmin, src->pmax,
 		 dst->pmin, dst->pmax, c->tunnel ? "tunnel" : "transport",
 		 astr(c->family, ts, e, sizeof(e)),
-		 astr(c->family, td, f, sizeof(f)), c->proto, c->reqid);
+		 astr(c->family, td, f, sizeof(f)), c->proto, c->reqid,
+		 od ? " on demand " : "", od ? c->ike : "", od ? "/" : "",
+		 od ? c->name : "");
 	for (size_t i = 0; i < p.npols; i++) {
 		if (!strcmp(p.pols[i].key, key)) {
 			p.pols[i].want = true;
 			return;
 		}
 	}
-	/* more specific selectors first (lower priority value wins) */
-	prio = CHILD_PRIORITY_BASE + 2 * (256 - src->plen - dst->plen) +
-	       !(src->proto | dst->proto);
+	/*
+	 * More specific selectors first (a lower value wins); for the same
+	 * selectors a live child's policy before an on-demand one.
+	 */
+	prio = CHILD_PRIORITY_BASE + 4 * (256 - src->plen - dst->plen) +
+	       2 * od + !(src->proto | dst->proto);
 	nlh = nl_msg(buf, KIPSEC_CMD_POLICY_NEW, 0);
 	n = mnl_attr_nest_start(nlh, KIPSEC_A_POLICY);
 	mnl_attr_put_u8(nlh, KIPSEC_POL_A_DIR, dir);
@@ -237,9 +272,50 @@ static void want_policy(const struct child *c, uint8_t dir,
 	slog(LOG_INFO, "added policy %u: %s", id, key);
 	p.pols = sync_grow(p.pols, &p.cappols, p.npols, sizeof(*p.pols));
 	ip = &p.pols[p.npols++];
+	memset(ip, 0, sizeof(*ip));
 	snprintf(ip->key, sizeof(ip->key), "%s", key);
 	ip->id = id;
 	ip->want = true;
+	if (od) {
+		ip->on_demand = true;
+		snprintf(ip->ike, sizeof(ip->ike), "%s", c->ike);
+		snprintf(ip->child, sizeof(ip->child), "%s", c->name);
+	}
+}
+
+/* The name of a child section: 5.9 names it NAME-UNIQUEID, with name = NAME. */
+static const char *child_name(const struct vici_node *ch)
+{
+	const char *n = vici_str(ch, "name");
+
+	return n ? n : ch->name;
+}
+
+/* Policies for each pair of local and remote selectors (lists lts, rts). */
+static void want_pairs(const struct child *c, const char *name,
+		       const struct vici_node *lts, const struct vici_node *rts)
+{
+	for (struct vici_node *l = lts->child; l; l = l->next) {
+		for (struct vici_node *r = rts->child; r; r = r->next) {
+			struct ts tl, tr;
+
+			if (!l->value || !r->value)
+				continue;
+			if (!parse_ts(l->value, &tl) || !parse_ts(r->value, &tr)) {
+				slog(LOG_WARN, "child %s: traffic selectors %s === %s "
+				     "not supported", name, l->value, r->value);
+				continue;
+			}
+			if (tl.family != tr.family)
+				continue;
+			want_policy(c, KIPSEC_DIR_OUT, &tl, &tr);
+			if (c->ike)
+				continue;	/* on demand: out only */
+			want_policy(c, KIPSEC_DIR_IN, &tr, &tl);
+			if (c->tunnel)
+				want_policy(c, KIPSEC_DIR_FWD, &tr, &tl);
+		}
+	}
 }
 
 static void want_child(const struct vici_node *ike, const struct vici_node *ch)
@@ -257,7 +333,8 @@ static void want_child(const struct vici_node *ike, const struct vici_node *ch)
 	c.reqid = strtoul(reqid, NULL, 10);
 	c.tunnel = !strcmp(mode, "TUNNEL");
 	if (!c.tunnel && strcmp(mode, "TRANSPORT")) {
-		slog(LOG_WARN, "child %s: mode %s not supported", ch->name, mode);
+		slog(LOG_WARN, "child %s: mode %s not supported",
+		     child_name(ch), mode);
 		return;
 	}
 	c.proto = proto && !strcmp(proto, "AH") ? IPPROTO_AH : IPPROTO_ESP;
@@ -265,25 +342,7 @@ static void want_child(const struct vici_node *ike, const struct vici_node *ch)
 	if (inet_pton(c.family, lh, c.local) != 1 ||
 	    inet_pton(c.family, rh, c.remote) != 1)
 		return;
-	for (struct vici_node *l = lts->child; l; l = l->next) {
-		for (struct vici_node *r = rts->child; r; r = r->next) {
-			struct ts tl, tr;
-
-			if (!l->value || !r->value)
-				continue;
-			if (!parse_ts(l->value, &tl) || !parse_ts(r->value, &tr)) {
-				slog(LOG_WARN, "child %s: traffic selectors %s === %s "
-				     "not supported", ch->name, l->value, r->value);
-				continue;
-			}
-			if (tl.family != tr.family)
-				continue;
-			want_policy(&c, KIPSEC_DIR_OUT, &tl, &tr);
-			want_policy(&c, KIPSEC_DIR_IN, &tr, &tl);
-			if (c.tunnel)
-				want_policy(&c, KIPSEC_DIR_FWD, &tr, &tl);
-		}
-	}
+	want_pairs(&c, child_name(ch), lts, rts);
 }
 
 static bool child_live(const char *state)
@@ -308,15 +367,46 @@ void walk_children(const struct vici_node *msg, child_fn fn, void *data)
 	}
 }
 
+/* Names "IKE/CHILD", collected from VICI answers. */
+struct names {
+	char (*v)[2 * NAME_LEN];
+	size_t n, cap;
+};
+
+static void names_add(struct names *ns, const char *ike, const char *child)
+{
+	ns->v = sync_grow(ns->v, &ns->cap, ns->n, sizeof(*ns->v));
+	snprintf(ns->v[ns->n++], sizeof(*ns->v), "%s/%s", ike, child);
+}
+
+static bool names_has(const struct names *ns, const char *ike,
+		      const char *child)
+{
+	char k[2 * NAME_LEN];
+
+	snprintf(k, sizeof(k), "%s/%s", ike, child);
+	for (size_t i = 0; i < ns->n; i++)
+		if (!strcmp(ns->v[i], k))
+			return true;
+	return false;
+}
+
+struct walk {
+	const char *except;
+	struct names live, trapped;
+};
+
 static void list_child(const struct vici_node *ike, const struct vici_node *ch,
 		       void *data)
 {
-	const char *except = data, *id = vici_str(ch, "uniqueid");
+	const char *id = vici_str(ch, "uniqueid");
+	struct walk *w = data;
 
 	if (!child_live(vici_str(ch, "state")))
 		return;
-	if (except && id && !strcmp(id, except))
+	if (w->except && id && !strcmp(id, w->except))
 		return;
+	names_add(&w->live, ike->name, child_name(ch));
 	want_child(ike, ch);
 }
 
@@ -326,24 +416,174 @@ static void list_sa_cb(const char *name, struct vici_node *msg, void *data)
 		walk_children(msg, list_child, data);
 }
 
-/*
- * Policies follow charon's live children: every policy they need is
- * installed, every other one sync-xfrm installed is removed. except is a
- * child reported down that list-sas may still show.
- */
-int pol_reconcile(int vici, const char *except)
+/* list-policy {NAME {child = C, ike = I, mode = ...}}: charon's traps */
+static void list_policy_cb(const char *name, struct vici_node *msg, void *data)
+{
+	struct walk *w = data;
+
+	if (strcmp(name, "list-policy"))
+		return;
+	for (struct vici_node *n = msg->child; n; n = n->next) {
+		const char *ike = vici_str(n, "ike"), *child = vici_str(n, "child");
+
+		if (n->kind == VICI_SECTION && ike && child)
+			names_add(&w->trapped, ike, child);
+	}
+}
+
+static struct od_child *od_find(const char *ike, const char *child)
+{
+	for (size_t i = 0; i < p.nods; i++)
+		if (!strcmp(p.ods[i].ike, ike) && !strcmp(p.ods[i].child, child))
+			return &p.ods[i];
+	return NULL;
+}
+
+static struct od_child *od_get(const char *ike, const char *child)
+{
+	struct od_child *o = od_find(ike, child);
+
+	if (o)
+		return o;
+	p.ods = sync_grow(p.ods, &p.capods, p.nods, sizeof(*p.ods));
+	o = &p.ods[p.nods++];
+	memset(o, 0, sizeof(*o));
+	snprintf(o->ike, sizeof(o->ike), "%s", ike);
+	snprintf(o->child, sizeof(o->child), "%s", child);
+	return o;
+}
+
+/* The first item of a list, if it is an IP address. */
+static bool first_addr(const struct vici_node *list, uint16_t *family,
+		       uint8_t *addr)
+{
+	const char *v = list && list->child ? list->child->value : NULL;
+
+	if (!v)
+		return false;
+	*family = strchr(v, ':') ? AF_INET6 : AF_INET;
+	return inet_pton(*family, v, addr) == 1;
+}
+
+/* charon's "dynamic" selector is the IKE address itself. */
+static void resolve_dynamic(struct vici_node *list, uint16_t family,
+			    const uint8_t *addr)
+{
+	for (struct vici_node *i = list->child; i; i = i->next) {
+		char a[INET6_ADDRSTRLEN], *v;
+
+		if (!i->value || strncmp(i->value, "dynamic", 7))
+			continue;
+		if (asprintf(&v, "%s%s", astr(family, addr, a, sizeof(a)),
+			     i->value + 7) < 0)
+			continue;
+		free(i->value);
+		i->value = v;
+	}
+}
+
+struct conns {
+	enum on_demand mode;
+	struct walk *w;
+};
+
+/* A configured child that is down: its on-demand policy, if it is one. */
+static void od_child(const struct vici_node *conn, struct vici_node *ch,
+		     const struct conns *cs)
+{
+	const char *mode = vici_str(ch, "mode"), *ike = conn->name;
+	struct vici_node *lts = vici_get(ch, "local-ts");
+	struct vici_node *rts = vici_get(ch, "remote-ts");
+	struct child c = { .reqid = SYNC_REQID, .proto = IPPROTO_ESP };
+	uint16_t rfamily;
+	struct od_child *o;
+
+	if (names_has(&cs->w->live, ike, ch->name))
+		return;
+	if (cs->mode == ON_DEMAND_TRAP &&
+	    !names_has(&cs->w->trapped, ike, ch->name))
+		return;
+	if (!mode || !lts || !rts ||
+	    (strcmp(mode, "TUNNEL") && strcmp(mode, "TRANSPORT")))
+		return;
+	o = od_get(ike, ch->name);
+	o->want = true;
+	if (!first_addr(vici_get(conn, "local_addrs"), &c.family, c.local) ||
+	    !first_addr(vici_get(conn, "remote_addrs"), &rfamily, c.remote) ||
+	    rfamily != c.family) {
+		if (!o->warned)
+			slog(LOG_WARN, "child %s of %s: not on demand: local_addrs "
+			     "and remote_addrs must start with IP addresses of "
+			     "one family", ch->name, ike);
+		o->warned = true;
+		return;
+	}
+	c.tunnel = !strcmp(mode, "TUNNEL");
+	c.ike = ike;
+	c.name = ch->name;
+	resolve_dynamic(lts, c.family, c.local);
+	resolve_dynamic(rts, c.family, c.remote);
+	want_pairs(&c, ch->name, lts, rts);
+}
+
+static void list_conn_cb(const char *name, struct vici_node *msg, void *data)
+{
+	const struct conns *cs = data;
+
+	if (strcmp(name, "list-conn"))
+		return;
+	for (struct vici_node *conn = msg->child; conn; conn = conn->next) {
+		struct vici_node *chs = vici_get(conn, "children");
+
+		if (conn->kind != VICI_SECTION || !chs)
+			continue;
+		for (struct vici_node *ch = chs->child; ch; ch = ch->next)
+			if (ch->kind == VICI_SECTION)
+				od_child(conn, ch, cs);
+	}
+}
+
+/* A VICI command that streams events; its reply is only checked. */
+static int stream(int vici, const char *cmd, const struct vici_msg *m,
+		  const char *event, vici_event_cb cb, void *data)
 {
 	struct vici_node *resp;
+
+	if (vici_command(vici, cmd, m, event, cb, data, &resp)) {
+		slog(LOG_WARN, "vici %s: %s", cmd, strerror(errno));
+		return -1;
+	}
+	vici_free(resp);
+	return 0;
+}
+
+int pol_reconcile(int vici, enum on_demand mode, const char *except)
+{
+	struct walk w = { .except = except };
+	struct conns cs = { mode, &w };
+	struct vici_msg m = { 0 };
+	int err = 0;
 	size_t i;
 
 	for (i = 0; i < p.npols; i++)
 		p.pols[i].want = false;
-	if (vici_command(vici, "list-sas", NULL, "list-sa", list_sa_cb,
-			 (void *)except, &resp)) {
-		slog(LOG_WARN, "vici list-sas: %s", strerror(errno));
-		return -1;
+	for (i = 0; i < p.nods; i++)
+		p.ods[i].want = false;
+	if (stream(vici, "list-sas", NULL, "list-sa", list_sa_cb, &w))
+		err = -1;
+	if (!err && mode == ON_DEMAND_TRAP) {
+		vici_kv(&m, "trap", "yes");
+		err = stream(vici, "list-policies", &m, "list-policy",
+			     list_policy_cb, &w);
+		vici_msg_free(&m);
 	}
-	vici_free(resp);
+	if (!err && mode != ON_DEMAND_NONE)
+		err = stream(vici, "list-conns", NULL, "list-conn",
+			     list_conn_cb, &cs);
+	free(w.live.v);
+	free(w.trapped.v);
+	if (err)
+		return -1;
 	for (i = 0; i < p.npols;) {
 		if (p.pols[i].want) {
 			i++;
@@ -354,7 +594,117 @@ int pol_reconcile(int vici, const char *except)
 		policy_del(p.pols[i].id);
 		p.pols[i] = p.pols[--p.npols];
 	}
+	for (i = 0; i < p.nods;) {
+		if (p.ods[i].want)
+			i++;
+		else
+			p.ods[i] = p.ods[--p.nods];
+	}
 	return 0;
+}
+
+/* What charon is doing with connection ike and its child. */
+struct ike_state {
+	const char *ike, *child;
+	bool live, busy;
+};
+
+static bool list_has(const struct vici_node *list, const char *item)
+{
+	for (struct vici_node *i = list ? list->child : NULL; i; i = i->next)
+		if (i->value && !strcmp(i->value, item))
+			return true;
+	return false;
+}
+
+static void state_child(const struct vici_node *ike, const struct vici_node *ch,
+			void *data)
+{
+	struct ike_state *st = data;
+
+	if (!strcmp(ike->name, st->ike) && !strcmp(child_name(ch), st->child) &&
+	    child_live(vici_str(ch, "state")))
+		st->live = true;
+}
+
+static void state_cb(const char *name, struct vici_node *msg, void *data)
+{
+	struct ike_state *st = data;
+
+	if (strcmp(name, "list-sa"))
+		return;
+	walk_children(msg, state_child, data);
+	for (struct vici_node *ike = msg->child; ike; ike = ike->next) {
+		const char *state = vici_str(ike, "state");
+
+		if (ike->kind != VICI_SECTION || strcmp(ike->name, st->ike))
+			continue;
+		/* the IKE_SA is being set up, or creates a CHILD_SA */
+		if ((state && !strcmp(state, "CONNECTING")) ||
+		    list_has(vici_get(ike, "tasks-active"), "CHILD_CREATE") ||
+		    list_has(vici_get(ike, "tasks-queued"), "CHILD_CREATE"))
+			st->busy = true;
+	}
+}
+
+void pol_acquire(int vici, uint32_t id, const char *tuple)
+{
+	struct ike_state st = { 0 };
+	struct vici_msg m = { 0 };
+	struct vici_node *resp;
+	struct od_child *o;
+	struct ipol *ip = NULL;
+	const char *ok;
+	time_t now = time(NULL);
+
+	for (size_t i = 0; i < p.npols; i++)
+		if (p.pols[i].id == id)
+			ip = &p.pols[i];
+	if (!ip || !ip->on_demand) {
+		slog(LOG_DEBUG, "ACQUIRE %s (policy %u): not an on-demand policy",
+		     tuple, id);
+		return;
+	}
+	o = od_find(ip->ike, ip->child);
+	if (!o || vici < 0)
+		return;
+	if (o->asked && now - o->asked < INITIATE_HOLD_SECS) {
+		slog(LOG_DEBUG, "ACQUIRE %s: child %s of %s initiated %lds ago",
+		     tuple, o->child, o->ike, (long)(now - o->asked));
+		return;
+	}
+	st.ike = o->ike;
+	st.child = o->child;
+	vici_kv(&m, "ike", o->ike);
+	if (stream(vici, "list-sas", &m, "list-sa", state_cb, &st)) {
+		vici_msg_free(&m);
+		return;
+	}
+	vici_msg_free(&m);
+	if (st.live || st.busy) {
+		slog(LOG_DEBUG, "ACQUIRE %s: child %s of %s is %s", tuple,
+		     o->child, o->ike, st.live ? "up" : "being set up");
+		return;
+	}
+	vici_kv(&m, "child", o->child);
+	vici_kv(&m, "ike", o->ike);
+	vici_kv(&m, "timeout", "-1");	/* answer at once, do not wait */
+	if (vici_command(vici, "initiate", &m, NULL, NULL, NULL, &resp)) {
+		slog(LOG_WARN, "vici initiate: %s", strerror(errno));
+		vici_msg_free(&m);
+		return;
+	}
+	vici_msg_free(&m);
+	ok = vici_str(resp, "success");
+	o->asked = now;
+	if (ok && !strcmp(ok, "yes"))
+		slog(LOG_INFO, "ACQUIRE %s (policy %u): initiating child %s of %s",
+		     tuple, id, o->child, o->ike);
+	else
+		slog(LOG_WARN, "ACQUIRE %s: initiating child %s of %s failed: %s",
+		     tuple, o->child, o->ike,
+		     vici_str(resp, "errmsg") ? vici_str(resp, "errmsg") : "?");
+	vici_free(resp);
 }
 
 static void bypass_add(uint16_t family, uint8_t dir, bool sport, uint16_t port)
