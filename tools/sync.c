@@ -14,6 +14,9 @@
  *   kipsec EXPIRE soft/hard -> XFRM_MSG_EXPIRE, so charon rekeys or drops
  *   kipsec usage counters   -> XFRM_MSG_NEWAE (charon's view of the child;
  *                              with the sequence numbers, for a restart)
+ *   kipsec SAs added by other means
+ *                           -> native placeholders: charon's ALLOCSPI never
+ *                              picks their SPIs (sync_spi.c)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -130,7 +133,7 @@ const char *astr(uint16_t family, const void *a, char *buf, size_t len)
 	return buf;
 }
 
-static const char *sa_str(const struct xsa *x, char *buf, size_t len)
+const char *sa_str(const struct xsa *x, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 
@@ -152,6 +155,12 @@ static struct msa *find_sa(uint32_t spi, uint8_t proto, const uint8_t *dst,
 			return m;
 	}
 	return NULL;
+}
+
+bool sync_mirrored(uint32_t spi, uint8_t proto, const uint8_t *dst,
+		   unsigned int dlen)
+{
+	return !!find_sa(spi, proto, dst, dlen);
 }
 
 static void forget_sa(struct msa *m)
@@ -315,6 +324,8 @@ static bool build_sa(struct nlmsghdr *nlh, const struct xsa *x,
 
 struct sa_info {
 	bool found;
+	uint32_t reqid;
+	uint8_t src[16];
 	uint64_t seq_out, seq_in, bytes, packets, use_secs;
 };
 
@@ -334,6 +345,12 @@ static void parse_sa_info(const struct nlattr *nest, struct sa_info *si)
 
 	nl_parse_nest(nest, &sa_nl_pol, tb);
 	si->found = true;
+	if (tb[KIPSEC_SA_A_REQID])
+		si->reqid = mnl_attr_get_u32(tb[KIPSEC_SA_A_REQID]);
+	if (tb[KIPSEC_SA_A_SRC] &&
+	    mnl_attr_get_payload_len(tb[KIPSEC_SA_A_SRC]) <= sizeof(si->src))
+		memcpy(si->src, mnl_attr_get_payload(tb[KIPSEC_SA_A_SRC]),
+		       mnl_attr_get_payload_len(tb[KIPSEC_SA_A_SRC]));
 	if (tb[KIPSEC_SA_A_SEQ_OUT])
 		si->seq_out = mnl_attr_get_u64(tb[KIPSEC_SA_A_SEQ_OUT]);
 	if (tb[KIPSEC_SA_A_SEQ_IN])
@@ -444,6 +461,9 @@ static void mirror_sa(struct xsa *x, bool from_dump)
 
 	if (x->proto != IPPROTO_ESP && x->proto != IPPROTO_AH)
 		return;
+	/* sync-xfrm's own SPI reservations (sync_spi.c) */
+	if (spi_native_seen(x))
+		return;
 	/* charon's placeholders (ALLOCSPI, acquires) carry no keys yet */
 	if (!x->spi || (!x->aead.set && !x->auth.set && !x->crypt.set))
 		return;
@@ -464,7 +484,20 @@ static void mirror_sa(struct xsa *x, bool from_dump)
 		     "instance?), not mirrored", str);
 		return;
 	}
-	if (kipsec_sa_get(x, &si)) {
+	if (kipsec_sa_get(x, &si) &&
+	    (spi_is_foreign(x) || si.reqid != x->reqid ||
+	     memcmp(si.src, x->src, alen(x->family)))) {
+		/*
+		 * Not the copy a previous sync-xfrm left: an SA added by
+		 * other means holds this SPI. Keys are never mixed under one
+		 * SPI: kipsec's stays, charon replaces its own.
+		 */
+		slog(LOG_ERR, "%s: kipsec holds an SA with this SPI that "
+		     "sync-xfrm did not add; not mirrored, asking charon to "
+		     "rekey (XFRM_MSG_EXPIRE soft)", str);
+		xfrm_send_expire(x, false);
+		return;
+	} else if (si.found) {
 		slog(LOG_WARN, "%s: already in kipsec, kept as it is", str);
 	} else {
 		g = take_gone(x);
@@ -506,6 +539,8 @@ static void unmirror_sa(const struct xsa *x)
 	forget_sa(m);
 }
 
+static int resync_sas(bool charon_only);
+
 static void xfrm_event(enum xfrm_ev ev, struct xsa *x, bool hard, void *data)
 {
 	char str[160];
@@ -518,13 +553,21 @@ static void xfrm_event(enum xfrm_ev ev, struct xsa *x, bool hard, void *data)
 		break;
 	case XEV_DEL:
 		unmirror_sa(x);
+		spi_native_gone(x);
+		break;
+	case XEV_FLUSH:
+		slog(LOG_WARN, "native SAD flushed: resynchronising");
+		resync_sas(false);
+		spi_rescan();
 		break;
 	case XEV_EXPIRE:
 		slog(LOG_DEBUG, "native %s expiry of %s", hard ? "hard" : "soft",
 		     sa_str(x, str, sizeof(str)));
 		/* a hard expiry deletes the native SA without a DELSA */
-		if (hard)
+		if (hard) {
 			unmirror_sa(x);
+			spi_native_gone(x);
+		}
 		break;
 	}
 }
@@ -671,6 +714,13 @@ static int kipsec_event_cb(const struct nlmsghdr *nlh, void *data)
 	case KIPSEC_CMD_SA_EXPIRE:
 		if (tb[KIPSEC_A_SA])
 			kipsec_expire(tb[KIPSEC_A_SA], tb[KIPSEC_A_HARD]);
+		spi_kipsec_event(cmd, tb[KIPSEC_A_SA], tb[KIPSEC_A_HARD]);
+		break;
+	case KIPSEC_CMD_SA_NEW:
+	case KIPSEC_CMD_SA_UPDATE:
+	case KIPSEC_CMD_SA_DEL:
+	case KIPSEC_CMD_SA_FLUSH:
+		spi_kipsec_event(cmd, tb[KIPSEC_A_SA], false);
 		break;
 	}
 	return 0;
@@ -870,6 +920,7 @@ static void cleanup(void)
 		forget_sa(&s.sas[0]);
 	}
 	pol_cleanup();
+	spi_cleanup();
 }
 
 /* --- main ------------------------------------------------------------------ */
@@ -937,6 +988,7 @@ static void loop(void)
 			if (err == -ENOBUFS) {
 				slog(LOG_WARN, "XFRM events lost: resynchronising");
 				resync_sas(false);
+				spi_rescan();
 			} else if (err < 0) {
 				slog(LOG_ERR, "XFRM events: %s", strerror(-err));
 				return;
@@ -944,10 +996,13 @@ static void loop(void)
 		}
 		if (p[1].revents) {
 			err = kipsec_events_read();
-			if (err == -ENOBUFS)
-				slog(LOG_WARN, "kipsec events lost (expiries may be missed)");
-			else if (err < 0)
+			if (err == -ENOBUFS) {
+				slog(LOG_WARN, "kipsec events lost (expiries may be "
+				     "missed): SPI reservations checked again");
+				spi_rescan();
+			} else if (err < 0) {
 				slog(LOG_WARN, "kipsec events: %s", strerror(-err));
+			}
 		}
 		if (s.vici_ev >= 0 && p[3].revents &&
 		    vici_read_event(s.vici_ev, vici_event, NULL))
@@ -1004,6 +1059,8 @@ int cmd_sync_xfrm(int argc, char **argv)
 		return 1;
 	}
 	s.next_reconcile = time(NULL) + RECONCILE_SECS;
+	/* after the dump: SAs a killed sync-xfrm left are charon's, not foreign */
+	spi_rescan();
 	slog(LOG_INFO, "running: %zu SAs, %zu policies mirrored", s.nsas,
 	     pol_count());
 	loop();

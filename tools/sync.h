@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * kipsec sync-xfrm: shared declarations of sync.c (the daemon), sync_pol.c
- * (kipsec's policies), xfrm.c (the kernel's XFRM netlink) and vici.c
- * (charon's control socket).
+ * (kipsec's policies), sync_spi.c (SPI reservations), xfrm.c (the kernel's
+ * XFRM netlink) and vici.c (charon's control socket).
  */
 #ifndef KIPSEC_SYNC_H
 #define KIPSEC_SYNC_H
@@ -12,10 +12,14 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+struct nlattr;
+
 /*
- * A reqid no SA of charon's ever carries (charon counts its reqids up from
- * 1): the template of an on-demand policy (no SA fits it, so traffic makes
- * kipsec send ACQUIRE).
+ * The reqid of what sync-xfrm installs for itself and no SA of charon's
+ * ever carries (charon counts its reqids up from 1): the template of an
+ * on-demand policy (no SA fits it, so traffic makes kipsec send ACQUIRE)
+ * and the native placeholders that reserve the SPIs of kipsec SAs added by
+ * other means (sync_spi.c).
  */
 #define SYNC_REQID 0xfffffff0u
 
@@ -105,7 +109,7 @@ struct xsa {
 	uint64_t add_time;
 };
 
-enum xfrm_ev { XEV_NEW, XEV_UPDATE, XEV_DEL, XEV_EXPIRE };
+enum xfrm_ev { XEV_NEW, XEV_UPDATE, XEV_DEL, XEV_EXPIRE, XEV_FLUSH };
 
 typedef void (*xfrm_cb)(enum xfrm_ev ev, struct xsa *sa, bool hard,
 			void *data);
@@ -121,11 +125,20 @@ int xfrm_send_expire(const struct xsa *sa, bool hard);
 int xfrm_send_usage(const struct xsa *sa, uint64_t bytes, uint64_t packets,
 		    uint64_t use_time, uint64_t oseq, uint64_t seq);
 
+/* An SA's key (SPI, destination, protocol) and source, not its keys. */
+int xfrm_add_placeholder(const struct xsa *sa);
+int xfrm_del_sa(const struct xsa *sa);
+
 /* --- sync.c: the daemon ---------------------------------------------------- */
 
 int cmd_sync_xfrm(int argc, char **argv);
 /* realloc() for a growing array of n elements; exits when out of memory */
 void *sync_grow(void *p, size_t *cap, size_t n, size_t size);
+/* Did sync-xfrm mirror the kipsec SA with this key? */
+bool sync_mirrored(uint32_t spi, uint8_t proto, const uint8_t *dst,
+		   unsigned int dlen);
+/* "esp spi 0x... SRC -> DST reqid N" */
+const char *sa_str(const struct xsa *x, char *buf, size_t len);
 
 static inline unsigned int alen(uint16_t family)
 {
@@ -157,5 +170,20 @@ void pol_bypass_install(void);
 /* Removes every policy sync-xfrm installed. */
 void pol_cleanup(void);
 size_t pol_count(void);
+
+/* --- sync_spi.c: SPIs of kipsec SAs added by other means ----------------- */
+
+/* A native SA: if it is one of our placeholders, take note; true if so. */
+bool spi_native_seen(const struct xsa *x);
+/* A native SA was deleted: a reservation it blocked can be made now. */
+void spi_native_gone(const struct xsa *x);
+/* Full pass: every kipsec SA sync-xfrm did not mirror gets a placeholder. */
+void spi_rescan(void);
+/* kipsec event about an SA (SA_NEW, SA_DEL, hard SA_EXPIRE). */
+void spi_kipsec_event(uint8_t cmd, const struct nlattr *sa, bool hard);
+/* Is this key a kipsec SA added by other means (known to sync_spi.c)? */
+bool spi_is_foreign(const struct xsa *x);
+/* Removes every placeholder. */
+void spi_cleanup(void);
 
 #endif

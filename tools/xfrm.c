@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <linux/netlink.h>
@@ -266,6 +267,9 @@ static bool decode(const struct nlmsghdr *nlh, struct xsa *sa,
 		*ev = XEV_DEL;
 		return true;
 	}
+	case XFRM_MSG_FLUSHSA:
+		*ev = XEV_FLUSH;
+		return true;
 	case XFRM_MSG_EXPIRE: {
 		const struct xfrm_user_expire *e = p;
 
@@ -379,16 +383,98 @@ static void put_mark(struct nlmsghdr *nlh, const struct xsa *sa)
 		mnl_attr_put(nlh, XFRMA_MARK, sizeof(m), &m);
 }
 
-static int request(struct nlmsghdr *nlh, const char *what)
+/* A request and its ack: 0 or -errno, nothing logged. */
+static int request_err(struct nlmsghdr *nlh, const char *what)
 {
 	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
 	nlh->nlmsg_seq = ++x.seq;
 	if (mnl_socket_sendto(x.req, nlh, nlh->nlmsg_len) < 0 ||
-	    run_req(x.req, rbuf, nlh->nlmsg_seq, NULL, NULL, what)) {
-		slog(LOG_WARN, "XFRM %s: %s", what, strerror(errno));
-		return -1;
-	}
+	    run_req(x.req, rbuf, nlh->nlmsg_seq, NULL, NULL, what))
+		return -errno;
 	return 0;
+}
+
+static int request(struct nlmsghdr *nlh, const char *what)
+{
+	int err = request_err(nlh, what);
+
+	if (err)
+		slog(LOG_WARN, "XFRM %s: %s", what, strerror(-err));
+	return err ? -1 : 0;
+}
+
+/*
+ * An SA that only holds an SPI (sync_spi.c): the key of sa, tunnel mode
+ * from its source, reqid SYNC_REQID, no mark, no limits, and a random key
+ * that nobody keeps (AES-GCM for ESP, HMAC-SHA256 for AH). 0 or -errno.
+ */
+int xfrm_add_placeholder(const struct xsa *sa)
+{
+	uint8_t buf[1024] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	union {
+		struct xfrm_algo_aead aead;
+		struct xfrm_algo_auth auth;
+		uint8_t raw[sizeof(struct xfrm_algo_auth) + 32];
+	} al = { 0 };
+	bool esp = sa->proto == IPPROTO_ESP;
+	unsigned int klen = esp ? 20 : 32;
+	struct xfrm_usersa_info *p;
+	uint8_t *key;
+	int err;
+
+	nlh->nlmsg_type = XFRM_MSG_NEWSA;
+	p = mnl_nlmsg_put_extra_header(nlh, sizeof(*p));
+	memcpy(&p->id.daddr, sa->dst, 16);
+	memcpy(&p->saddr, sa->src, 16);
+	p->id.spi = sa->spi;
+	p->id.proto = sa->proto;
+	p->family = sa->family;
+	p->mode = XFRM_MODE_TUNNEL;
+	p->reqid = SYNC_REQID;
+	p->lft.soft_byte_limit = XFRM_INF;
+	p->lft.hard_byte_limit = XFRM_INF;
+	p->lft.soft_packet_limit = XFRM_INF;
+	p->lft.hard_packet_limit = XFRM_INF;
+	if (esp) {
+		strcpy(al.aead.alg_name, "rfc4106(gcm(aes))");
+		al.aead.alg_key_len = klen * 8;
+		al.aead.alg_icv_len = 128;
+		key = (uint8_t *)al.aead.alg_key;
+	} else {
+		strcpy(al.auth.alg_name, "hmac(sha256)");
+		al.auth.alg_key_len = klen * 8;
+		al.auth.alg_trunc_len = 128;
+		key = (uint8_t *)al.auth.alg_key;
+	}
+	if (getrandom(key, klen, 0) != (ssize_t)klen) {
+		explicit_bzero(&al, sizeof(al));
+		return -EIO;
+	}
+	if (esp)
+		mnl_attr_put(nlh, XFRMA_ALG_AEAD, sizeof(al.aead) + klen, &al);
+	else
+		mnl_attr_put(nlh, XFRMA_ALG_AUTH_TRUNC, sizeof(al.auth) + klen,
+			     &al);
+	explicit_bzero(&al, sizeof(al));
+	err = request_err(nlh, "NEWSA (placeholder)");
+	explicit_bzero(buf, sizeof(buf));
+	return err;
+}
+
+int xfrm_del_sa(const struct xsa *sa)
+{
+	uint8_t buf[256] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct xfrm_usersa_id *id;
+
+	nlh->nlmsg_type = XFRM_MSG_DELSA;
+	id = mnl_nlmsg_put_extra_header(nlh, sizeof(*id));
+	memcpy(&id->daddr, sa->dst, 16);
+	id->spi = sa->spi;
+	id->family = sa->family;
+	id->proto = sa->proto;
+	return request(nlh, "DELSA");
 }
 
 int xfrm_send_expire(const struct xsa *sa, bool hard)
