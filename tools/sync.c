@@ -101,6 +101,8 @@ static struct {
 	unsigned int ngone;
 	struct stale *stale;
 	size_t nstale, capstale;
+	struct xsa *collided;	/* charon's SAs to rekey, keys wiped */
+	size_t ncollided, capcollided;
 	uint32_t *known;	/* SPIs of charon's CHILD_SAs, during a resync */
 	size_t nknown, capknown;
 	bool filter;
@@ -449,6 +451,23 @@ static bool charon_has(uint32_t spi)
 	return false;
 }
 
+/* *to = *x, without x's keys: sync-xfrm keeps none */
+static void wipe_keys(struct xsa *to, const struct xsa *x)
+{
+	*to = *x;
+	explicit_bzero(&to->aead.key, sizeof(to->aead.key));
+	explicit_bzero(&to->crypt.key, sizeof(to->crypt.key));
+	explicit_bzero(&to->auth.key, sizeof(to->auth.key));
+}
+
+/* charon's SAs whose SPI a kipsec SA holds: charon rekeys them now. */
+static void flush_collided(void)
+{
+	for (size_t i = 0; i < s.ncollided; i++)
+		xfrm_send_expire(&s.collided[i], false);
+	s.ncollided = 0;
+}
+
 static void mirror_sa(struct xsa *x, bool from_dump)
 {
 	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
@@ -495,7 +514,14 @@ static void mirror_sa(struct xsa *x, bool from_dump)
 		slog(LOG_ERR, "%s: kipsec holds an SA with this SPI that "
 		     "sync-xfrm did not add; not mirrored, asking charon to "
 		     "rekey (XFRM_MSG_EXPIRE soft)", str);
-		xfrm_send_expire(x, false);
+		/*
+		 * Sent once the SPIs are reserved (flush_collided()): at
+		 * start the rescan comes after this dump, and the SPI the
+		 * rekey allocates must not be one of them.
+		 */
+		s.collided = sync_grow(s.collided, &s.capcollided, s.ncollided,
+				       sizeof(*s.collided));
+		wipe_keys(&s.collided[s.ncollided++], x);
 		return;
 	} else if (si.found) {
 		slog(LOG_WARN, "%s: already in kipsec, kept as it is", str);
@@ -519,10 +545,7 @@ static void mirror_sa(struct xsa *x, bool from_dump)
 	s.sas = sync_grow(s.sas, &s.capsas, s.nsas, sizeof(*s.sas));
 	m = &s.sas[s.nsas++];
 	memset(m, 0, sizeof(*m));
-	m->x = *x;
-	explicit_bzero(&m->x.aead.key, sizeof(m->x.aead.key));
-	explicit_bzero(&m->x.crypt.key, sizeof(m->x.crypt.key));
-	explicit_bzero(&m->x.auth.key, sizeof(m->x.auth.key));
+	wipe_keys(&m->x, x);
 	m->gen = s.gen;
 }
 
@@ -1019,6 +1042,7 @@ static void loop(void)
 		}
 		if (s.vici_ev >= 0 && (s.reconcile_due || now >= s.next_reconcile))
 			reconcile(NULL);
+		flush_collided();
 		if (now >= s.next_push) {
 			push_usage();
 			s.next_push = now + USAGE_PUSH_SECS;
@@ -1061,6 +1085,7 @@ int cmd_sync_xfrm(int argc, char **argv)
 	s.next_reconcile = time(NULL) + RECONCILE_SECS;
 	/* after the dump: SAs a killed sync-xfrm left are charon's, not foreign */
 	spi_rescan();
+	flush_collided();
 	slog(LOG_INFO, "running: %zu SAs, %zu policies mirrored", s.nsas,
 	     pol_count());
 	loop();
