@@ -482,6 +482,7 @@ int xfrm_send_expire(const struct xsa *sa, bool hard)
 	uint8_t buf[1024] __attribute__((aligned(8)));
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct xfrm_user_expire *e;
+	int err;
 
 	nlh->nlmsg_type = XFRM_MSG_EXPIRE;
 	e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e));
@@ -493,7 +494,14 @@ int xfrm_send_expire(const struct xsa *sa, bool hard)
 	e->state.reqid = sa->reqid;
 	e->hard = hard;
 	put_mark(nlh, sa);
-	return request(nlh, hard ? "EXPIRE (hard)" : "EXPIRE (soft)");
+	err = request_err(nlh, "EXPIRE");
+	/* both SAs of a child expire; charon deletes the pair on the first */
+	if (err == -ENOENT)
+		slog(LOG_INFO, "XFRM EXPIRE: the native SA is gone already");
+	else if (err)
+		slog(LOG_WARN, "XFRM EXPIRE (%s): %s", hard ? "hard" : "soft",
+		     strerror(-err));
+	return err ? -1 : 0;
 }
 
 /*
