@@ -22,6 +22,9 @@
 #          child's traffic is dropped (no cleartext), the others work;
 #   esn    aes128gcm16-esn: the kipsec SAs have ESN, and the sequence
 #          numbers pushed to the native SAs land in their ESN state;
+#   hard   a hard byte limit set on the kipsec copy: its expiry reaches
+#          charon as XFRM_MSG_EXPIRE hard=1 and charon drops the child; the
+#          traffic that goes on brings a new child up on demand;
 #   gw6    a second IKE_SA over IPv6 (fd01::1 - fd02::1) with an IPv6
 #          child (fd11::/64 - fd12::/64) and an IPv4 one: ESP over IPv6 on
 #          the wire, exact counters;
@@ -86,7 +89,7 @@ modprobe -q aesni_intel 2>/dev/null
 modprobe -q des_generic 2>/dev/null
 modprobe -q des3_ede_x86_64 2>/dev/null
 topo_gateways
-for i in 1 2 3 4 5 6 7; do ss_lan $i; done
+for i in 1 2 3 4 5 6 7 8; do ss_lan $i; done
 ss_configure
 
 # child NAME N PROPOSAL [GA-ONLY SETTINGS...]: the same child on both ends,
@@ -107,6 +110,7 @@ child weak 4 "esp_proposals = 3des-md5"
 child time 5 "esp_proposals = aes128gcm16" "rekey_time = 20s" \
 	"life_time = 60s" "rand_time = 0"
 child esn 7 "esp_proposals = aes128gcm16-esn"
+child hard 8 "esp_proposals = aes128gcm16"
 ss_add_conn ga gw6 $A6 $B6 net6 fd11::/64 fd12::/64 v4in6 10.1.6.0/24 10.2.6.0/24
 ss_add_conn gb gw6 $B6 $A6 net6 fd12::/64 fd11::/64 v4in6 10.2.6.0/24 10.1.6.0/24
 
@@ -229,6 +233,42 @@ t_check "the native outbound SA's ESN state holds kipsec's seq-out 3" \
 t_check "the native inbound SA's ESN state holds kipsec's seq-in 3" \
 	wait_until 8 esn_in_pushed
 t_diag "ESN checks done at ${SECONDS}s"
+
+# --- a hard byte limit in kipsec drops charon's child ---------------------------
+# charon's native SA never counts a byte, so the limit is kipsec's: set on
+# the mirrored outbound SA. kipsec's hard expiry deletes it, sync-xfrm sends
+# XFRM_MSG_EXPIRE hard=1, the kernel drops the native SA and charon the
+# child; the traffic that goes on finds the on-demand policy and brings a
+# new child up (--on-demand all).
+t_check "CHILD_SA hard comes up" initiate hard
+rd=$(reqid_of hard)
+t_check "kipsec has hard's two SAs" wait_until 10 has_sas_of "$rd" 2
+ho=$(spi_of "$rd" out)
+hi=$(spi_of "$rd" in)
+t_check "kipsec takes a hard limit of 20000 bytes on hard's outbound SA" \
+	ka sa update src $A4 dst $B4 proto esp spi "$ho" lifetime hard bytes 20000
+capture_start wire8 m m0 || t_fail "capture on m"
+n ha ping -c 60 -i 0.2 -s 1000 -W 1 -p "$MARKER_HEX" -I 10.1.8.2 10.2.8.2 \
+	>/tmp/hard-ping.txt 2>&1
+capture_stop
+t_check "sync-xfrm passed kipsec's hard expiry on as XFRM_MSG_EXPIRE hard" \
+	grep -q "kipsec hard expiry of esp spi $ho .*sending XFRM_MSG_EXPIRE" \
+	"$SS_DIR/ga/sync.log"
+old_gone() {
+	! ss_swanctl ga --list-sas --child hard | grep -q "${ho#0x}" &&
+		! ip -n ga xfrm state | grep -qE "spi ($ho|$hi) "
+}
+t_check "charon dropped the child: its SPIs are gone from charon and the native SAD" \
+	wait_until 20 old_gone
+t_eq "and from kipsec" "$(sa_list | grep -cE "($ho|$hi):")" 0
+hard_again() { [ -n "$(reqid_of hard)" ] && has_sas_of "$(reqid_of hard)" 2; }
+t_check "the ping went on: the on-demand policy brought a new child up" \
+	wait_until 20 hard_again
+t_check "some of the 60 pings passed after the drop (got $(ping_received /tmp/hard-ping.txt))" \
+	test "$(ping_received /tmp/hard-ping.txt)" -gt 20
+t_check_fail "no cleartext marker on the wire meanwhile" pcap_has_text wire8 "$MARKER_PING"
+t_eq "no ICMP in clear" "$(pcap_count wire8 icmp)" 0
+t_diag "hard expiry checks done at ${SECONDS}s"
 
 # --- IPv6: an IKE_SA over IPv6, an IPv6 and an IPv4 child in it ----------------
 t_check "CHILD_SA net6 comes up over IPv6 (fd11::/64 - fd12::/64)" initiate net6 gw6
