@@ -70,6 +70,15 @@ reqid_of() {
 initiate() {
 	timeout 60 bash -c ". $KIPSEC_TOP/selftests/ike.sh; SS_DIR=$SS_DIR; ss_swanctl ga --initiate --child $1 ${2:+--ike $2}"
 }
+# child_up NAME WHAT [IKE]: initiate a child, wait for its two kipsec SAs;
+# sets R (its reqid), O and I (its outbound and inbound SPIs)
+child_up() {
+	t_check "CHILD_SA $1 comes up ($2)" initiate "$1" "${3:-}"
+	R=$(reqid_of "$1")
+	t_check "kipsec has $1's two SAs (reqid ${R:-?})" wait_until 10 has_sas_of "$R" 2
+	O=$(spi_of "$R" out)
+	I=$(spi_of "$R" in)
+}
 # none of the SPIs in $old is in kipsec, reqid $1 has exactly 2 SAs
 only_new() { only_new_of "$1" "$old"; }
 only_new_of() {
@@ -124,18 +133,16 @@ t_check "kipsec has net's two SAs" wait_until 10 has_sas 2
 t_diag "tunnel up at ${SECONDS}s"
 
 # --- rekey by time: runs beside the next cases -------------------------------
-t_check "CHILD_SA time comes up (rekey_time 20s)" initiate time
-rt=$(reqid_of time)
-t_check "kipsec has time's two SAs" wait_until 10 has_sas_of "$rt" 2
-old_time="$(spi_of "$rt" out) $(spi_of "$rt" in)"
+child_up time "rekey_time 20s"
+rt=$R
+old_time="$O $I"
 n ha ping -c 90 -i 0.5 -W 1 -I 10.1.5.2 10.2.5.2 >/tmp/time-ping.txt 2>&1 &
 time_ping=$!
 
 # --- rekey by bytes, driven by kipsec's counters ---------------------------
-t_check "CHILD_SA bytes comes up (rekey_bytes 50000 on ga)" initiate bytes
-rb=$(reqid_of bytes)
-t_check "kipsec has bytes' two SAs (reqid ${rb:-?})" wait_until 10 has_sas_of "$rb" 2
-old="$(spi_of "$rb" out) $(spi_of "$rb" in)"
+child_up bytes "rekey_bytes 50000 on ga"
+rb=$R
+old="$O $I"
 t_diag "bytes SAs before: $(sa_of "$rb" | tr '\n' ' ')"
 # 80 x 1028 inner bytes: the soft limit falls after about 49 packets, the
 # new SAs carry the rest (about 32 KB, below their own limit)
@@ -212,11 +219,9 @@ t_eq "bytes' outbound SA counted them" "$(($(pkts_of "$(spi_of "$rb" out)") - be
 t_diag "algorithm checks done at ${SECONDS}s"
 
 # --- ESN ------------------------------------------------------------------------
-t_check "CHILD_SA esn comes up (aes128gcm16-esn)" initiate esn
-re=$(reqid_of esn)
-t_check "kipsec has esn's two SAs" wait_until 10 has_sas_of "$re" 2
-eo=$(spi_of "$re" out)
-ei=$(spi_of "$re" in)
+child_up esn aes128gcm16-esn
+eo=$O
+ei=$I
 t_eq "both with ESN" "$(ka sa show | grep -A2 -E "spi ($eo|$ei) " | grep -c 'flag.*esn')" 2
 t_check "ping through esn (3 packets)" n ha ping -c 3 -i 0.2 -W 2 -I 10.1.7.2 10.2.7.2
 t_eq "esn's kipsec counters: 3 out, 3 in" "$(pkts_of "$eo")/$(pkts_of "$ei")" "3/3"
@@ -240,11 +245,9 @@ t_diag "ESN checks done at ${SECONDS}s"
 # XFRM_MSG_EXPIRE hard=1, the kernel drops the native SA and charon the
 # child; the traffic that goes on finds the on-demand policy and brings a
 # new child up (--on-demand all).
-t_check "CHILD_SA hard comes up" initiate hard
-rd=$(reqid_of hard)
-t_check "kipsec has hard's two SAs" wait_until 10 has_sas_of "$rd" 2
-ho=$(spi_of "$rd" out)
-hi=$(spi_of "$rd" in)
+child_up hard aes128gcm16
+ho=$O
+hi=$I
 t_check "kipsec takes a hard limit of 20000 bytes on hard's outbound SA" \
 	ka sa update src $A4 dst $B4 proto esp spi "$ho" lifetime hard bytes 20000
 capture_start wire8 m m0 || t_fail "capture on m"
