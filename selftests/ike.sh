@@ -26,6 +26,7 @@ ss_swanctl() {
 
 ss_configure() {
 	local g secret
+	rm -f "$SS_DIR/ga/sync.log" "$SS_DIR/ga/sync.old.log"
 	secret=$(sed -n 's/^[[:space:]]*secret = //p' "$KIPSEC_TOP/tools/strongswan/swanctl.conf")
 	for g in ga gb; do
 		mkdir -p "$SS_DIR/$g/swanctl"
@@ -116,6 +117,31 @@ ss_add_child() {
 	' "$f" >"$f.new" && mv "$f.new" "$f"
 }
 
+# ss_add_conn GW NAME LOCAL REMOTE CHILD LTS RTS [CHILD LTS RTS]...: a
+# further connection between the gateways (e.g. over IPv6), PSK with the
+# identities of gw, one AES-GCM tunnel child per triple; on ga the children
+# get the kipsec settings of the shipped child.
+ss_add_conn() {
+	local g=$1 name=$2 l=$3 r=$4 f=$SS_DIR/$1/swanctl/swanctl.conf me peer b
+	shift 4
+	me=$g
+	peer=$([ "$g" = ga ] && echo gb || echo ga)
+	b=$(printf '%s {\nlocal_addrs = %s\nremote_addrs = %s\nproposals = aes128gcm16-prfsha256-ecp256\nlocal {\nauth = psk\nid = %s\n}\nremote {\nauth = psk\nid = %s\n}\nchildren {\n' \
+		"$name" "$l" "$r" "$me" "$peer")
+	while [ $# -ge 3 ]; do
+		b+=$(printf '%s {\nlocal_ts = %s\nremote_ts = %s\nmode = tunnel\nesp_proposals = aes128gcm16\n' \
+			"$1" "$2" "$3")
+		[ "$g" = ga ] && b+=$(printf '\npolicies = no\nmark_in = 0x4b\nmark_in_sa = yes')
+		b+=$'\n}\n'
+		shift 3
+	done
+	b+=$'}\n}'
+	awk -v add="$b" '
+		{ print }
+		!done && $1 == "connections" && $2 == "{" { print add; done = 1 }
+	' "$f" >"$f.new" && mv "$f.new" "$f"
+}
+
 # ss_lan N: a further LAN pair 10.1.N.0/24 (ha 10.1.N.2, ga 10.1.N.1) and
 # 10.2.N.0/24 (hb 10.2.N.2, gb 10.2.N.1), routed like the first one, for a
 # child of its own.
@@ -149,10 +175,13 @@ ss_start_charon() {
 	return 1
 }
 
-# ss_start_sync: kipsec sync-xfrm on ga, returns when it runs
+# ss_start_sync [ARGS...]: kipsec sync-xfrm on ga, returns when it runs;
+# its log is sync.log, the logs of earlier instances go to sync.old.log
 ss_start_sync() {
 	local i
-	ip netns exec ga "$KIPSEC" sync-xfrm --vici "$SS_DIR/ga/charon.vici" \
+	[ -f "$SS_DIR/ga/sync.log" ] &&
+		cat "$SS_DIR/ga/sync.log" >>"$SS_DIR/ga/sync.old.log"
+	ip netns exec ga "$KIPSEC" sync-xfrm --vici "$SS_DIR/ga/charon.vici" "$@" \
 		>"$SS_DIR/ga/sync.log" 2>&1 &
 	SYNC_PID=$!
 	for i in $(seq 1 100); do
@@ -164,12 +193,24 @@ ss_start_sync() {
 	return 1
 }
 
-# ss_stop_sync: SIGTERM, wait; its exit status
+# ss_stop_sync: SIGTERM, wait; its exit status. A sync-xfrm that is still
+# there after 60 s is killed (status 1) rather than hang the test.
 ss_stop_sync() {
-	local rc=0
+	local rc=0 i
 	[ -n "$SYNC_PID" ] || return 0
 	kill "$SYNC_PID" 2>/dev/null
-	wait "$SYNC_PID" || rc=$?
+	for i in $(seq 1 300); do
+		kill -0 "$SYNC_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	if kill -0 "$SYNC_PID" 2>/dev/null; then
+		echo "sync-xfrm did not stop on SIGTERM: killed" >&2
+		kill -9 "$SYNC_PID"
+		wait "$SYNC_PID"
+		rc=1
+	else
+		wait "$SYNC_PID" || rc=$?
+	fi
 	SYNC_PID=
 	return $rc
 }

@@ -8,11 +8,15 @@
  *                              stripped; placeholders without keys ignored)
  *   XFRM DELSA, hard EXPIRE -> kipsec SA del (sequence numbers kept for a
  *                              MOBIKE re-add of the same SPI)
- *   VICI list-sas, child-updown, child-rekey
- *                           -> kipsec policies out/in/fwd, template reqid
+ *   VICI list-sas, list-conns, list-policies, child-updown, child-rekey
+ *                           -> kipsec policies (sync_pol.c), on demand too
+ *   kipsec ACQUIRE          -> VICI initiate of an on-demand child
  *   kipsec EXPIRE soft/hard -> XFRM_MSG_EXPIRE, so charon rekeys or drops
  *   kipsec usage counters   -> XFRM_MSG_NEWAE (charon's view of the child;
  *                              with the sequence numbers, for a restart)
+ *   kipsec SAs added by other means
+ *                           -> native placeholders: charon's ALLOCSPI never
+ *                              picks their SPIs (sync_spi.c)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -42,8 +46,8 @@
 #define GONE_KEEP_SECS 60
 /* more packets than one USAGE_PUSH_SECS can carry at any rate seen here */
 #define SEQ_SKIP 1048576u
-#define BYPASS_PRIORITY 1
-#define CHILD_PRIORITY_BASE 1000
+/* charon's configuration can change without an event (swanctl --load-all) */
+#define RECONCILE_SECS 5
 
 int sync_verbosity = LOG_INFO;
 
@@ -85,13 +89,6 @@ struct stale {
 	uint8_t dst[16];
 };
 
-/* A policy sync-xfrm installed; key describes it for reconciliation. */
-struct ipol {
-	char key[256];
-	uint32_t id;
-	bool want;
-};
-
 static struct {
 	const char *vici_path;
 	bool no_bypass;
@@ -104,21 +101,21 @@ static struct {
 	unsigned int ngone;
 	struct stale *stale;
 	size_t nstale, capstale;
+	struct xsa *collided;	/* charon's SAs to rekey, keys wiped */
+	size_t ncollided, capcollided;
 	uint32_t *known;	/* SPIs of charon's CHILD_SAs, during a resync */
 	size_t nknown, capknown;
 	bool filter;
-	struct ipol *pols;
-	size_t npols, cappols;
-	uint32_t bypass_ids[32];
-	unsigned int nbypass;
+	enum on_demand on_demand;
+	bool reconcile_due;
 	unsigned int gen;
-	time_t next_push, next_vici;
+	time_t next_push, next_vici, next_reconcile;
 } s = { .vici_cmd = -1, .vici_ev = -1 };
 
 /* SIGINT and SIGTERM arrive on a signalfd, polled with the sockets */
 static int sigfd = -1;
 
-static void *grow(void *p, size_t *cap, size_t n, size_t size)
+void *sync_grow(void *p, size_t *cap, size_t n, size_t size)
 {
 	if (n < *cap)
 		return p;
@@ -131,19 +128,14 @@ static void *grow(void *p, size_t *cap, size_t n, size_t size)
 	return p;
 }
 
-static unsigned int alen(uint16_t family)
-{
-	return family == AF_INET6 ? 16 : 4;
-}
-
-static const char *astr(uint16_t family, const void *a, char *buf, size_t len)
+const char *astr(uint16_t family, const void *a, char *buf, size_t len)
 {
 	if (!inet_ntop(family, a, buf, len))
 		snprintf(buf, len, "?");
 	return buf;
 }
 
-static const char *sa_str(const struct xsa *x, char *buf, size_t len)
+const char *sa_str(const struct xsa *x, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 
@@ -165,6 +157,12 @@ static struct msa *find_sa(uint32_t spi, uint8_t proto, const uint8_t *dst,
 			return m;
 	}
 	return NULL;
+}
+
+bool sync_mirrored(uint32_t spi, uint8_t proto, const uint8_t *dst,
+		   unsigned int dlen)
+{
+	return !!find_sa(spi, proto, dst, dlen);
 }
 
 static void forget_sa(struct msa *m)
@@ -328,12 +326,15 @@ static bool build_sa(struct nlmsghdr *nlh, const struct xsa *x,
 
 struct sa_info {
 	bool found;
+	uint32_t reqid;
+	uint8_t src[16];
 	uint64_t seq_out, seq_in, bytes, packets, use_secs;
 };
 
 static const enum mnl_attr_data_type top_types[KIPSEC_A_MAX + 1] = {
 	[KIPSEC_A_SA] = MNL_TYPE_NESTED,
 	[KIPSEC_A_POLICY] = MNL_TYPE_NESTED,
+	[KIPSEC_A_EXPLAIN] = MNL_TYPE_NESTED,
 	[KIPSEC_A_HARD] = MNL_TYPE_FLAG,
 };
 
@@ -346,6 +347,12 @@ static void parse_sa_info(const struct nlattr *nest, struct sa_info *si)
 
 	nl_parse_nest(nest, &sa_nl_pol, tb);
 	si->found = true;
+	if (tb[KIPSEC_SA_A_REQID])
+		si->reqid = mnl_attr_get_u32(tb[KIPSEC_SA_A_REQID]);
+	if (tb[KIPSEC_SA_A_SRC] &&
+	    mnl_attr_get_payload_len(tb[KIPSEC_SA_A_SRC]) <= sizeof(si->src))
+		memcpy(si->src, mnl_attr_get_payload(tb[KIPSEC_SA_A_SRC]),
+		       mnl_attr_get_payload_len(tb[KIPSEC_SA_A_SRC]));
 	if (tb[KIPSEC_SA_A_SEQ_OUT])
 		si->seq_out = mnl_attr_get_u64(tb[KIPSEC_SA_A_SEQ_OUT]);
 	if (tb[KIPSEC_SA_A_SEQ_IN])
@@ -444,6 +451,23 @@ static bool charon_has(uint32_t spi)
 	return false;
 }
 
+/* *to = *x, without x's keys: sync-xfrm keeps none */
+static void wipe_keys(struct xsa *to, const struct xsa *x)
+{
+	*to = *x;
+	explicit_bzero(&to->aead.key, sizeof(to->aead.key));
+	explicit_bzero(&to->crypt.key, sizeof(to->crypt.key));
+	explicit_bzero(&to->auth.key, sizeof(to->auth.key));
+}
+
+/* charon's SAs whose SPI a kipsec SA holds: charon rekeys them now. */
+static void flush_collided(void)
+{
+	for (size_t i = 0; i < s.ncollided; i++)
+		xfrm_send_expire(&s.collided[i], false);
+	s.ncollided = 0;
+}
+
 static void mirror_sa(struct xsa *x, bool from_dump)
 {
 	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
@@ -455,6 +479,9 @@ static void mirror_sa(struct xsa *x, bool from_dump)
 	char str[160];
 
 	if (x->proto != IPPROTO_ESP && x->proto != IPPROTO_AH)
+		return;
+	/* sync-xfrm's own SPI reservations (sync_spi.c) */
+	if (spi_native_seen(x))
 		return;
 	/* charon's placeholders (ALLOCSPI, acquires) carry no keys yet */
 	if (!x->spi || (!x->aead.set && !x->auth.set && !x->crypt.set))
@@ -476,7 +503,27 @@ static void mirror_sa(struct xsa *x, bool from_dump)
 		     "instance?), not mirrored", str);
 		return;
 	}
-	if (kipsec_sa_get(x, &si)) {
+	if (kipsec_sa_get(x, &si) &&
+	    (spi_is_foreign(x) || si.reqid != x->reqid ||
+	     memcmp(si.src, x->src, alen(x->family)))) {
+		/*
+		 * Not the copy a previous sync-xfrm left: an SA added by
+		 * other means holds this SPI. Keys are never mixed under one
+		 * SPI: kipsec's stays, charon replaces its own.
+		 */
+		slog(LOG_ERR, "%s: kipsec holds an SA with this SPI that "
+		     "sync-xfrm did not add; not mirrored, asking charon to "
+		     "rekey (XFRM_MSG_EXPIRE soft)", str);
+		/*
+		 * Sent once the SPIs are reserved (flush_collided()): at
+		 * start the rescan comes after this dump, and the SPI the
+		 * rekey allocates must not be one of them.
+		 */
+		s.collided = sync_grow(s.collided, &s.capcollided, s.ncollided,
+				       sizeof(*s.collided));
+		wipe_keys(&s.collided[s.ncollided++], x);
+		return;
+	} else if (si.found) {
 		slog(LOG_WARN, "%s: already in kipsec, kept as it is", str);
 	} else {
 		g = take_gone(x);
@@ -491,14 +538,14 @@ static void mirror_sa(struct xsa *x, bool from_dump)
 		explicit_bzero(buf, sizeof(buf));
 		slog(LOG_INFO, "added %s%s", str,
 		     g ? " (sequence numbers kept from its previous copy)" : "");
+		/* a MOBIKE move: the policies' tunnel addresses change too */
+		if (g)
+			s.reconcile_due = true;
 	}
-	s.sas = grow(s.sas, &s.capsas, s.nsas, sizeof(*s.sas));
+	s.sas = sync_grow(s.sas, &s.capsas, s.nsas, sizeof(*s.sas));
 	m = &s.sas[s.nsas++];
 	memset(m, 0, sizeof(*m));
-	m->x = *x;
-	explicit_bzero(&m->x.aead.key, sizeof(m->x.aead.key));
-	explicit_bzero(&m->x.crypt.key, sizeof(m->x.crypt.key));
-	explicit_bzero(&m->x.auth.key, sizeof(m->x.auth.key));
+	wipe_keys(&m->x, x);
 	m->gen = s.gen;
 }
 
@@ -515,6 +562,8 @@ static void unmirror_sa(const struct xsa *x)
 	forget_sa(m);
 }
 
+static int resync_sas(bool charon_only);
+
 static void xfrm_event(enum xfrm_ev ev, struct xsa *x, bool hard, void *data)
 {
 	char str[160];
@@ -527,13 +576,21 @@ static void xfrm_event(enum xfrm_ev ev, struct xsa *x, bool hard, void *data)
 		break;
 	case XEV_DEL:
 		unmirror_sa(x);
+		spi_native_gone(x);
+		break;
+	case XEV_FLUSH:
+		slog(LOG_WARN, "native SAD flushed: resynchronising");
+		resync_sas(false);
+		spi_rescan();
 		break;
 	case XEV_EXPIRE:
 		slog(LOG_DEBUG, "native %s expiry of %s", hard ? "hard" : "soft",
 		     sa_str(x, str, sizeof(str)));
 		/* a hard expiry deletes the native SA without a DELSA */
-		if (hard)
+		if (hard) {
 			unmirror_sa(x);
+			spi_native_gone(x);
+		}
 		break;
 	}
 }
@@ -581,19 +638,21 @@ static int resync_sas(bool charon_only)
 static int kipsec_events_open(void)
 {
 	/* nl_open() resolved the family and its groups already. */
-	uint32_t grp = nl_group_id(NL_GRP_SA);
+	uint32_t grp = nl_group_id(NL_GRP_SA), acq = nl_group_id(NL_GRP_ACQUIRE);
 	int rcv = 4 << 20;
 
 	s.kfamily = nl_family_id();
 	s.kev = mnl_socket_open(NETLINK_GENERIC);
 	if (!s.kev || mnl_socket_bind(s.kev, 0, MNL_SOCKET_AUTOPID) < 0)
 		goto err;
-	if (!grp || !s.kfamily) {
+	if (!grp || !acq || !s.kfamily) {
 		errno = ENOENT;
 		goto err;
 	}
 	if (mnl_socket_setsockopt(s.kev, NETLINK_ADD_MEMBERSHIP, &grp,
-				  sizeof(grp)) < 0)
+				  sizeof(grp)) < 0 ||
+	    mnl_socket_setsockopt(s.kev, NETLINK_ADD_MEMBERSHIP, &acq,
+				  sizeof(acq)) < 0)
 		goto err;
 	if (setsockopt(mnl_socket_get_fd(s.kev), SOL_SOCKET, SO_RCVBUFFORCE,
 		       &rcv, sizeof(rcv)) < 0)
@@ -601,7 +660,8 @@ static int kipsec_events_open(void)
 			   &rcv, sizeof(rcv));
 	return 0;
 err:
-	slog(LOG_ERR, "kipsec \"sa\" events: %s", strerror(errno));
+	slog(LOG_ERR, "kipsec \"sa\" and \"acquire\" events: %s",
+	     strerror(errno));
 	return -1;
 }
 
@@ -629,17 +689,63 @@ static void kipsec_expire(const struct nlattr *sa, bool hard)
 		forget_sa(m);	/* kipsec deleted it already */
 }
 
+/* kipsec found no SA for a PROTECT policy: maybe an on-demand child. */
+static void kipsec_acquire(const struct nlattr *pol, const struct nlattr *ex)
+{
+	static const enum mnl_attr_data_type et[KIPSEC_EXPLAIN_A_MAX + 1] = {
+		[KIPSEC_EXPLAIN_A_PROTO] = MNL_TYPE_U8,
+	};
+	static const struct nl_pol ep = { KIPSEC_EXPLAIN_A_MAX, et };
+	const struct nlattr *p[KIPSEC_POL_A_MAX + 1];
+	const struct nlattr *e[KIPSEC_EXPLAIN_A_MAX + 1];
+	char a[INET6_ADDRSTRLEN] = "?", b[INET6_ADDRSTRLEN] = "?", tuple[128];
+	const struct nlattr *src, *dst;
+
+	nl_parse_nest(pol, &policy_nl_pol, p);
+	nl_parse_nest(ex, &ep, e);
+	if (!p[KIPSEC_POL_A_ID])
+		return;
+	src = e[KIPSEC_EXPLAIN_A_SRC];
+	dst = e[KIPSEC_EXPLAIN_A_DST];
+	if (src && dst) {
+		uint16_t fam = mnl_attr_get_payload_len(src) == 16 ? AF_INET6 :
+								     AF_INET;
+
+		astr(fam, mnl_attr_get_payload(src), a, sizeof(a));
+		astr(fam, mnl_attr_get_payload(dst), b, sizeof(b));
+	}
+	snprintf(tuple, sizeof(tuple), "%s -> %s proto %u", a, b,
+		 e[KIPSEC_EXPLAIN_A_PROTO] ?
+		 mnl_attr_get_u8(e[KIPSEC_EXPLAIN_A_PROTO]) : 0);
+	pol_acquire(s.vici_cmd, mnl_attr_get_u32(p[KIPSEC_POL_A_ID]), tuple);
+}
+
 static int kipsec_event_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[KIPSEC_A_MAX + 1];
+	uint8_t cmd = genl_cmd(nlh);
 
 	(void)data;
-	if (nlh->nlmsg_type != s.kfamily ||
-	    genl_cmd(nlh) != KIPSEC_CMD_SA_EXPIRE)
+	if (nlh->nlmsg_type != s.kfamily)
 		return 0;
 	nl_parse_msg(nlh, &top_pol, tb);
-	if (tb[KIPSEC_A_SA])
-		kipsec_expire(tb[KIPSEC_A_SA], tb[KIPSEC_A_HARD]);
+	switch (cmd) {
+	case KIPSEC_CMD_ACQUIRE:
+		if (tb[KIPSEC_A_POLICY])
+			kipsec_acquire(tb[KIPSEC_A_POLICY], tb[KIPSEC_A_EXPLAIN]);
+		break;
+	case KIPSEC_CMD_SA_EXPIRE:
+		if (tb[KIPSEC_A_SA])
+			kipsec_expire(tb[KIPSEC_A_SA], tb[KIPSEC_A_HARD]);
+		spi_kipsec_event(cmd, tb[KIPSEC_A_SA], tb[KIPSEC_A_HARD]);
+		break;
+	case KIPSEC_CMD_SA_NEW:
+	case KIPSEC_CMD_SA_UPDATE:
+	case KIPSEC_CMD_SA_DEL:
+	case KIPSEC_CMD_SA_FLUSH:
+		spi_kipsec_event(cmd, tb[KIPSEC_A_SA], false);
+		break;
+	}
 	return 0;
 }
 
@@ -695,361 +801,6 @@ static void push_usage(void)
 		NULL);
 }
 
-/* --- policies ------------------------------------------------------------- */
-
-static int pol_id_cb(const struct nlmsghdr *nlh, void *data)
-{
-	static const enum mnl_attr_data_type pt[KIPSEC_POL_A_MAX + 1] = {
-		[KIPSEC_POL_A_ID] = MNL_TYPE_U32,
-	};
-	static const struct nl_pol pp = { KIPSEC_POL_A_MAX, pt };
-	const struct nlattr *tb[KIPSEC_A_MAX + 1];
-	const struct nlattr *p[KIPSEC_POL_A_MAX + 1];
-
-	nl_parse_msg(nlh, &top_pol, tb);
-	nl_parse_nest(tb[KIPSEC_A_POLICY], &pp, p);
-	if (p[KIPSEC_POL_A_ID])
-		*(uint32_t *)data = mnl_attr_get_u32(p[KIPSEC_POL_A_ID]);
-	return 0;
-}
-
-static void policy_del(uint32_t id)
-{
-	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh = nl_msg(buf, KIPSEC_CMD_POLICY_DEL, 0);
-	struct nlattr *n = mnl_attr_nest_start(nlh, KIPSEC_A_POLICY);
-
-	mnl_attr_put_u32(nlh, KIPSEC_POL_A_ID, id);
-	mnl_attr_nest_end(nlh, n);
-	nl_request(nlh, NULL, NULL, "policy del");
-}
-
-/* A traffic selector as charon prints it: PREFIX[PROTO/PORT] */
-struct ts {
-	uint16_t family;
-	uint8_t addr[16];
-	uint8_t plen;
-	uint8_t proto;
-	bool port;
-	uint16_t pmin, pmax;
-};
-
-static bool parse_ts(const char *str, struct ts *t)
-{
-	char a[128], *slash, *br;
-	unsigned int plen;
-
-	memset(t, 0, sizeof(*t));
-	snprintf(a, sizeof(a), "%s", str);
-	br = strchr(a, '[');
-	if (br) {
-		char *p = br + 1, *end = strchr(p, ']'), *port;
-		struct protoent *pe;
-
-		if (!end)
-			return false;
-		*end = '\0';
-		*br = '\0';
-		port = strchr(p, '/');
-		if (port)
-			*port++ = '\0';
-		if (*p) {
-			pe = getprotobyname(p);
-			if (pe)
-				t->proto = pe->p_proto;
-			else if (sscanf(p, "%hhu", &t->proto) != 1)
-				return false;
-		}
-		if (port && *port && has_ports(t->proto)) {
-			struct servent *se = getservbyname(port, NULL);
-			unsigned int lo, hi;
-
-			t->port = true;
-			if (se) {
-				t->pmin = ntohs(se->s_port);
-				t->pmax = t->pmin;
-			} else if (sscanf(port, "%u-%u", &lo, &hi) == 2) {
-				t->pmin = lo;
-				t->pmax = hi;
-			} else if (sscanf(port, "%u", &lo) == 1) {
-				t->pmin = lo;
-				t->pmax = lo;
-			} else {
-				return false;
-			}
-		}
-	}
-	slash = strchr(a, '/');
-	if (slash)
-		*slash++ = '\0';
-	t->family = strchr(a, ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(t->family, a, t->addr) != 1)
-		return false;	/* ranges (a..b) are not prefixes */
-	plen = alen(t->family) * 8;
-	if (slash && (sscanf(slash, "%u", &plen) != 1 ||
-		      plen > alen(t->family) * 8))
-		return false;
-	t->plen = plen;
-	return true;
-}
-
-struct child {
-	uint32_t reqid;
-	bool tunnel;
-	uint8_t proto;
-	uint16_t family;
-	uint8_t local[16], remote[16];
-};
-
-static void put_ts_sel(struct nlmsghdr *nlh, const struct ts *src,
-		       const struct ts *dst)
-{
-	struct nlattr *n = mnl_attr_nest_start(nlh, KIPSEC_POL_A_SEL);
-	uint8_t proto = src->proto ? src->proto : dst->proto;
-
-	mnl_attr_put_u16(nlh, KIPSEC_SEL_A_FAMILY, src->family);
-	mnl_attr_put(nlh, KIPSEC_SEL_A_SRC, alen(src->family), src->addr);
-	mnl_attr_put_u8(nlh, KIPSEC_SEL_A_SRC_PLEN, src->plen);
-	mnl_attr_put(nlh, KIPSEC_SEL_A_DST, alen(dst->family), dst->addr);
-	mnl_attr_put_u8(nlh, KIPSEC_SEL_A_DST_PLEN, dst->plen);
-	if (proto)
-		mnl_attr_put_u8(nlh, KIPSEC_SEL_A_PROTO, proto);
-	if (src->port) {
-		mnl_attr_put_u16(nlh, KIPSEC_SEL_A_SPORT_MIN, src->pmin);
-		mnl_attr_put_u16(nlh, KIPSEC_SEL_A_SPORT_MAX, src->pmax);
-	}
-	if (dst->port) {
-		mnl_attr_put_u16(nlh, KIPSEC_SEL_A_DPORT_MIN, dst->pmin);
-		mnl_attr_put_u16(nlh, KIPSEC_SEL_A_DPORT_MAX, dst->pmax);
-	}
-	mnl_attr_nest_end(nlh, n);
-}
-
-/*
- * Makes sure the PROTECT policy for (dir, src -> dst) of child c exists;
- * marks it wanted. Outbound: local -> remote; in and fwd: remote -> local.
- */
-static void want_policy(const struct child *c, uint8_t dir,
-			const struct ts *src, const struct ts *dst)
-{
-	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
-	const uint8_t *ts = dir == KIPSEC_DIR_OUT ? c->local : c->remote;
-	const uint8_t *td = dir == KIPSEC_DIR_OUT ? c->remote : c->local;
-	char key[256], a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
-	char e[INET6_ADDRSTRLEN], f[INET6_ADDRSTRLEN];
-	struct nlmsghdr *nlh;
-	struct nlattr *n, *t, *tm;
-	uint32_t id = 0, prio;
-	struct ipol *p;
-
-	snprintf(key, sizeof(key), "%s %s/%u %s/%u %u %u-%u %u-%u %s %s>%s %u %u",
-		 dir_name(dir), astr(src->family, src->addr, a, sizeof(a)),
-		 src->plen, astr(dst->family, dst->addr, b, sizeof(b)),
-		 dst->plen, src->proto | dst->proto, src->pmin, src->pmax,
-		 dst->pmin, dst->pmax, c->tunnel ? "tunnel" : "transport",
-		 astr(c->family, ts, e, sizeof(e)),
-		 astr(c->family, td, f, sizeof(f)), c->proto, c->reqid);
-	for (size_t i = 0; i < s.npols; i++) {
-		if (!strcmp(s.pols[i].key, key)) {
-			s.pols[i].want = true;
-			return;
-		}
-	}
-	/* more specific selectors first (lower priority value wins) */
-	prio = CHILD_PRIORITY_BASE + 2 * (256 - src->plen - dst->plen) +
-	       !(src->proto | dst->proto);
-	nlh = nl_msg(buf, KIPSEC_CMD_POLICY_NEW, 0);
-	n = mnl_attr_nest_start(nlh, KIPSEC_A_POLICY);
-	mnl_attr_put_u8(nlh, KIPSEC_POL_A_DIR, dir);
-	mnl_attr_put_u32(nlh, KIPSEC_POL_A_PRIORITY, prio);
-	mnl_attr_put_u8(nlh, KIPSEC_POL_A_ACTION, KIPSEC_ACTION_PROTECT);
-	put_ts_sel(nlh, src, dst);
-	t = mnl_attr_nest_start(nlh, KIPSEC_POL_A_TMPLS);
-	tm = mnl_attr_nest_start(nlh, KIPSEC_TMPL);
-	mnl_attr_put_u8(nlh, KIPSEC_TMPL_A_PROTO, c->proto);
-	mnl_attr_put_u8(nlh, KIPSEC_TMPL_A_MODE, c->tunnel ? KIPSEC_MODE_TUNNEL :
-			KIPSEC_MODE_TRANSPORT);
-	if (c->tunnel) {
-		mnl_attr_put(nlh, KIPSEC_TMPL_A_SRC, alen(c->family), ts);
-		mnl_attr_put(nlh, KIPSEC_TMPL_A_DST, alen(c->family), td);
-	}
-	mnl_attr_put_u32(nlh, KIPSEC_TMPL_A_REQID, c->reqid);
-	mnl_attr_nest_end(nlh, tm);
-	mnl_attr_nest_end(nlh, t);
-	mnl_attr_nest_end(nlh, n);
-	if (nl_request(nlh, pol_id_cb, &id, "policy add") || !id) {
-		slog(LOG_WARN, "policy %s: refused by kipsec", key);
-		return;
-	}
-	slog(LOG_INFO, "added policy %u: %s", id, key);
-	s.pols = grow(s.pols, &s.cappols, s.npols, sizeof(*s.pols));
-	p = &s.pols[s.npols++];
-	snprintf(p->key, sizeof(p->key), "%s", key);
-	p->id = id;
-	p->want = true;
-}
-
-static void want_child(const struct vici_node *ike, const struct vici_node *ch)
-{
-	const char *reqid = vici_str(ch, "reqid"), *mode = vici_str(ch, "mode");
-	const char *proto = vici_str(ch, "protocol");
-	const char *lh = vici_str(ike, "local-host");
-	const char *rh = vici_str(ike, "remote-host");
-	struct vici_node *lts = vici_get(ch, "local-ts");
-	struct vici_node *rts = vici_get(ch, "remote-ts");
-	struct child c = { 0 };
-
-	if (!reqid || !mode || !lh || !rh || !lts || !rts)
-		return;
-	c.reqid = strtoul(reqid, NULL, 10);
-	c.tunnel = !strcmp(mode, "TUNNEL");
-	if (!c.tunnel && strcmp(mode, "TRANSPORT")) {
-		slog(LOG_WARN, "child %s: mode %s not supported", ch->name, mode);
-		return;
-	}
-	c.proto = proto && !strcmp(proto, "AH") ? IPPROTO_AH : IPPROTO_ESP;
-	c.family = strchr(lh, ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(c.family, lh, c.local) != 1 ||
-	    inet_pton(c.family, rh, c.remote) != 1)
-		return;
-	for (struct vici_node *l = lts->child; l; l = l->next) {
-		for (struct vici_node *r = rts->child; r; r = r->next) {
-			struct ts tl, tr;
-
-			if (!l->value || !r->value)
-				continue;
-			if (!parse_ts(l->value, &tl) || !parse_ts(r->value, &tr)) {
-				slog(LOG_WARN, "child %s: traffic selectors %s === %s "
-				     "not supported", ch->name, l->value, r->value);
-				continue;
-			}
-			if (tl.family != tr.family)
-				continue;
-			want_policy(&c, KIPSEC_DIR_OUT, &tl, &tr);
-			want_policy(&c, KIPSEC_DIR_IN, &tr, &tl);
-			if (c.tunnel)
-				want_policy(&c, KIPSEC_DIR_FWD, &tr, &tl);
-		}
-	}
-}
-
-static bool child_live(const char *state)
-{
-	return state && (!strcmp(state, "INSTALLED") ||
-			 !strcmp(state, "UPDATING") ||
-			 !strcmp(state, "REKEYING") || !strcmp(state, "REKEYED"));
-}
-
-typedef void (*child_fn)(const struct vici_node *ike,
-			 const struct vici_node *ch, void *data);
-
-/* For each child of each IKE_SA in msg (list-sa, child-updown, ...). */
-static void walk_children(const struct vici_node *msg, child_fn fn,
-			  void *data)
-{
-	for (struct vici_node *ike = msg->child; ike; ike = ike->next) {
-		struct vici_node *chs;
-
-		if (ike->kind != VICI_SECTION)
-			continue;
-		chs = vici_get(ike, "child-sas");
-		for (struct vici_node *ch = chs ? chs->child : NULL; ch;
-		     ch = ch->next)
-			if (ch->kind == VICI_SECTION)
-				fn(ike, ch, data);
-	}
-}
-
-static void list_child(const struct vici_node *ike, const struct vici_node *ch,
-		       void *data)
-{
-	const char *except = data, *id = vici_str(ch, "uniqueid");
-
-	if (!child_live(vici_str(ch, "state")))
-		return;
-	if (except && id && !strcmp(id, except))
-		return;
-	want_child(ike, ch);
-}
-
-static void list_sa_cb(const char *name, struct vici_node *msg, void *data)
-{
-	if (!strcmp(name, "list-sa"))
-		walk_children(msg, list_child, data);
-}
-
-/*
- * Policies follow charon's live children: every policy they need is
- * installed, every other one sync-xfrm installed is removed. except is a
- * child reported down that list-sas may still show.
- */
-static int reconcile_policies(const char *except)
-{
-	struct vici_node *resp;
-	size_t i;
-
-	for (i = 0; i < s.npols; i++)
-		s.pols[i].want = false;
-	if (vici_command(s.vici_cmd, "list-sas", NULL, "list-sa", list_sa_cb,
-			 (void *)except, &resp)) {
-		slog(LOG_WARN, "vici list-sas: %s", strerror(errno));
-		return -1;
-	}
-	vici_free(resp);
-	for (i = 0; i < s.npols;) {
-		if (s.pols[i].want) {
-			i++;
-			continue;
-		}
-		slog(LOG_INFO, "removing policy %u: %s", s.pols[i].id,
-		     s.pols[i].key);
-		policy_del(s.pols[i].id);
-		s.pols[i] = s.pols[--s.npols];
-	}
-	return 0;
-}
-
-static void bypass_add(uint16_t family, uint8_t dir, bool sport, uint16_t port)
-{
-	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh = nl_msg(buf, KIPSEC_CMD_POLICY_NEW, 0);
-	struct nlattr *n = mnl_attr_nest_start(nlh, KIPSEC_A_POLICY);
-	struct nlattr *sel;
-	uint32_t id = 0;
-
-	mnl_attr_put_u8(nlh, KIPSEC_POL_A_DIR, dir);
-	mnl_attr_put_u32(nlh, KIPSEC_POL_A_PRIORITY, BYPASS_PRIORITY);
-	mnl_attr_put_u8(nlh, KIPSEC_POL_A_ACTION, KIPSEC_ACTION_BYPASS);
-	sel = mnl_attr_nest_start(nlh, KIPSEC_POL_A_SEL);
-	mnl_attr_put_u16(nlh, KIPSEC_SEL_A_FAMILY, family);
-	mnl_attr_put_u8(nlh, KIPSEC_SEL_A_PROTO, IPPROTO_UDP);
-	mnl_attr_put_u16(nlh, sport ? KIPSEC_SEL_A_SPORT_MIN :
-			 KIPSEC_SEL_A_DPORT_MIN, port);
-	mnl_attr_put_u16(nlh, sport ? KIPSEC_SEL_A_SPORT_MAX :
-			 KIPSEC_SEL_A_DPORT_MAX, port);
-	mnl_attr_nest_end(nlh, sel);
-	mnl_attr_nest_end(nlh, n);
-	if (!nl_request(nlh, pol_id_cb, &id, "bypass policy add") && id &&
-	    s.nbypass < ARRAY_SIZE(s.bypass_ids))
-		s.bypass_ids[s.nbypass++] = id;
-}
-
-/* IKE (UDP 500 and 4500) is never held by a PROTECT policy. */
-static void install_bypass(void)
-{
-	static const uint16_t fams[] = { AF_INET, AF_INET6 };
-	static const uint16_t ports[] = { 500, 4500 };
-
-	for (unsigned int f = 0; f < ARRAY_SIZE(fams); f++)
-		for (uint8_t d = KIPSEC_DIR_IN; d <= KIPSEC_DIR_OUT; d++)
-			for (unsigned int p = 0; p < ARRAY_SIZE(ports); p++) {
-				bypass_add(fams[f], d, true, ports[p]);
-				bypass_add(fams[f], d, false, ports[p]);
-			}
-	slog(LOG_INFO, "installed %u IKE bypass policies (UDP 500, 4500)",
-	     s.nbypass);
-}
-
 /* --- VICI ----------------------------------------------------------------- */
 
 static void spi_child(const struct vici_node *ike, const struct vici_node *ch,
@@ -1064,7 +815,7 @@ static void spi_child(const struct vici_node *ike, const struct vici_node *ch,
 
 		if (!v)
 			continue;
-		s.known = grow(s.known, &s.capknown, s.nknown, sizeof(*s.known));
+		s.known = sync_grow(s.known, &s.capknown, s.nknown, sizeof(*s.known));
 		s.known[s.nknown++] = htonl(strtoul(v, NULL, 16));
 	}
 }
@@ -1089,6 +840,14 @@ static int load_charon_spis(void)
 	return 0;
 }
 
+static void reconcile(const char *except)
+{
+	if (s.vici_cmd >= 0 && !pol_reconcile(s.vici_cmd, s.on_demand, except)) {
+		s.reconcile_due = false;
+		s.next_reconcile = time(NULL) + RECONCILE_SECS;
+	}
+}
+
 static void find_down(const struct vici_node *ike, const struct vici_node *ch,
 		      void *data)
 {
@@ -1109,7 +868,12 @@ static void vici_event(const char *name, struct vici_node *msg, void *data)
 	     strcmp(name, "child-updown") ? "" : up ? " (up)" : " (down)");
 	if (!strcmp(name, "child-updown") && !up)
 		walk_children(msg, find_down, down);
-	reconcile_policies(*down ? down : NULL);
+	if (!strcmp(name, "ike-update")) {
+		/* raised before the addresses change: look again soon */
+		s.next_reconcile = time(NULL) + 1;
+		return;
+	}
+	reconcile(*down ? down : NULL);
 }
 
 static void vici_close(void)
@@ -1136,6 +900,10 @@ static int vici_open(void)
 		errno = e;
 		return -1;
 	}
+	/* MOBIKE address updates, if this charon raises the event */
+	if (vici_register(s.vici_ev, "ike-update"))
+		slog(LOG_DEBUG, "vici: no ike-update event; MOBIKE moves are "
+		     "seen in the SA events");
 	return 0;
 }
 
@@ -1153,7 +921,7 @@ static void charon_gone(void)
 		struct msa *m = &s.sas[0];
 		struct stale *st;
 
-		s.stale = grow(s.stale, &s.capstale, s.nstale, sizeof(*s.stale));
+		s.stale = sync_grow(s.stale, &s.capstale, s.nstale, sizeof(*s.stale));
 		st = &s.stale[s.nstale++];
 		st->spi = m->x.spi;
 		st->proto = m->x.proto;
@@ -1169,17 +937,13 @@ static void cleanup(void)
 	/* the native SAs keep the last usage and sequence numbers */
 	push_usage();
 	slog(LOG_INFO, "stopping: removing %zu SAs and %zu policies", s.nsas,
-	     s.npols + s.nbypass);
+	     pol_count());
 	while (s.nsas) {
 		kipsec_sa_del(&s.sas[0].x);
 		forget_sa(&s.sas[0]);
 	}
-	for (size_t i = 0; i < s.npols; i++)
-		policy_del(s.pols[i].id);
-	for (unsigned int i = 0; i < s.nbypass; i++)
-		policy_del(s.bypass_ids[i]);
-	s.npols = 0;
-	s.nbypass = 0;
+	pol_cleanup();
+	spi_cleanup();
 }
 
 /* --- main ------------------------------------------------------------------ */
@@ -1202,6 +966,17 @@ static int parse_args(int argc, char **argv)
 			argc--;
 		} else if (!strcmp(o, "--no-bypass")) {
 			s.no_bypass = true;
+		} else if (!strcmp(o, "--on-demand")) {
+			/* the order of enum on_demand */
+			static const char *const modes[] = { "trap", "all",
+							     "none", NULL };
+			uint8_t v;
+			bool has;
+
+			if (next_choice(&argc, &argv, "sync-xfrm", "--on-demand",
+					modes, &v, &has))
+				return -1;
+			s.on_demand = v;
 		} else if (!strcmp(o, "-v") || !strcmp(o, "--verbose")) {
 			sync_verbosity = LOG_DEBUG;
 		} else if (!strcmp(o, "-q") || !strcmp(o, "--quiet")) {
@@ -1236,6 +1011,7 @@ static void loop(void)
 			if (err == -ENOBUFS) {
 				slog(LOG_WARN, "XFRM events lost: resynchronising");
 				resync_sas(false);
+				spi_rescan();
 			} else if (err < 0) {
 				slog(LOG_ERR, "XFRM events: %s", strerror(-err));
 				return;
@@ -1243,10 +1019,13 @@ static void loop(void)
 		}
 		if (p[1].revents) {
 			err = kipsec_events_read();
-			if (err == -ENOBUFS)
-				slog(LOG_WARN, "kipsec events lost (expiries may be missed)");
-			else if (err < 0)
+			if (err == -ENOBUFS) {
+				slog(LOG_WARN, "kipsec events lost (expiries may be "
+				     "missed): SPI reservations checked again");
+				spi_rescan();
+			} else if (err < 0) {
 				slog(LOG_WARN, "kipsec events: %s", strerror(-err));
+			}
 		}
 		if (s.vici_ev >= 0 && p[3].revents &&
 		    vici_read_event(s.vici_ev, vici_event, NULL))
@@ -1256,11 +1035,14 @@ static void loop(void)
 				slog(LOG_INFO, "reconnected to charon at %s",
 				     s.vici_path);
 				resync_sas(true);
-				reconcile_policies(NULL);
+				reconcile(NULL);
 			} else {
 				s.next_vici = now + 1;
 			}
 		}
+		if (s.vici_ev >= 0 && (s.reconcile_due || now >= s.next_reconcile))
+			reconcile(NULL);
+		flush_collided();
 		if (now >= s.next_push) {
 			push_usage();
 			s.next_push = now + USAGE_PUSH_SECS;
@@ -1294,13 +1076,18 @@ int cmd_sync_xfrm(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (!s.no_bypass)
-		install_bypass();
-	if (resync_sas(true) || reconcile_policies(NULL)) {
+		pol_bypass_install();
+	if (resync_sas(true) ||
+	    pol_reconcile(s.vici_cmd, s.on_demand, NULL)) {
 		cleanup();
 		return 1;
 	}
+	s.next_reconcile = time(NULL) + RECONCILE_SECS;
+	/* after the dump: SAs a killed sync-xfrm left are charon's, not foreign */
+	spi_rescan();
+	flush_collided();
 	slog(LOG_INFO, "running: %zu SAs, %zu policies mirrored", s.nsas,
-	     s.npols);
+	     pol_count());
 	loop();
 	cleanup();
 	return 0;

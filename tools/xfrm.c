@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <linux/netlink.h>
@@ -22,11 +23,19 @@
 #define EVENT_RCVBUF (4 << 20)
 #define RECV_SIZE (64 * 1024)
 
+/*
+ * Three sockets, each with its own buffer: events, dumps and requests. An
+ * event or a dumped SA can make sync-xfrm send a request (a placeholder, an
+ * expire) or even dump again (FLUSHSA) before the buffer it came in is
+ * done with.
+ */
 static struct {
-	struct mnl_socket *ev, *req;
+	struct mnl_socket *ev, *dump, *req;
 	uint32_t seq;
 } x;
 
+static uint8_t evbuf[RECV_SIZE] __attribute__((aligned(8)));
+static uint8_t dbuf[RECV_SIZE] __attribute__((aligned(8)));
 static uint8_t rbuf[RECV_SIZE] __attribute__((aligned(8)));
 
 static struct mnl_socket *open_sock(unsigned int groups)
@@ -50,8 +59,9 @@ int xfrm_open(void)
 
 	x.ev = open_sock((1u << (XFRMNLGRP_SA - 1)) |
 			 (1u << (XFRMNLGRP_EXPIRE - 1)));
+	x.dump = open_sock(0);
 	x.req = open_sock(0);
-	if (!x.ev || !x.req) {
+	if (!x.ev || !x.dump || !x.req) {
 		slog(LOG_ERR, "XFRM netlink: %s (is xfrm_user loaded?)",
 		     strerror(errno));
 		return -1;
@@ -257,6 +267,9 @@ static bool decode(const struct nlmsghdr *nlh, struct xsa *sa,
 		*ev = XEV_DEL;
 		return true;
 	}
+	case XFRM_MSG_FLUSHSA:
+		*ev = XEV_FLUSH;
+		return true;
 	case XFRM_MSG_EXPIRE: {
 		const struct xfrm_user_expire *e = p;
 
@@ -289,21 +302,25 @@ static void run_cbs(const void *buf, int len, xfrm_cb cb, void *data)
 
 int xfrm_recv(xfrm_cb cb, void *data)
 {
-	ssize_t n = recv(mnl_socket_get_fd(x.ev), rbuf, sizeof(rbuf),
+	ssize_t n = recv(mnl_socket_get_fd(x.ev), evbuf, sizeof(evbuf),
 			 MSG_DONTWAIT);
 
 	if (n < 0)
 		return errno == EAGAIN ? 0 : -errno;
-	run_cbs(rbuf, n, cb, data);
-	explicit_bzero(rbuf, n);
+	run_cbs(evbuf, n, cb, data);
+	explicit_bzero(evbuf, n);
 	return 0;
 }
 
-/* Reads replies to seq until the ack or NLMSG_DONE; dump rows go to cb. */
-static int run_req(uint32_t seq, xfrm_cb cb, void *data, const char *what)
+/*
+ * Reads replies to seq from sk into buf until the ack or NLMSG_DONE; dump
+ * rows go to cb.
+ */
+static int run_req(struct mnl_socket *sk, uint8_t *buf, uint32_t seq,
+		   xfrm_cb cb, void *data, const char *what)
 {
 	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(x.req, rbuf, sizeof(rbuf));
+		ssize_t n = mnl_socket_recvfrom(sk, buf, RECV_SIZE);
 		const struct nlmsghdr *nlh;
 		int len = n;
 
@@ -313,19 +330,19 @@ static int run_req(uint32_t seq, xfrm_cb cb, void *data, const char *what)
 			slog(LOG_ERR, "XFRM %s: %s", what, strerror(errno));
 			return -1;
 		}
-		for (nlh = (void *)rbuf; mnl_nlmsg_ok(nlh, len);
+		for (nlh = (void *)buf; mnl_nlmsg_ok(nlh, len);
 		     nlh = mnl_nlmsg_next(nlh, &len)) {
 			if (nlh->nlmsg_seq != seq)
 				continue;
 			if (nlh->nlmsg_type == NLMSG_DONE) {
-				explicit_bzero(rbuf, n);
+				explicit_bzero(buf, n);
 				return 0;
 			}
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e =
 					mnl_nlmsg_get_payload(nlh);
 
-				explicit_bzero(rbuf, n);
+				explicit_bzero(buf, n);
 				if (e->error) {
 					errno = -e->error;
 					return -1;
@@ -335,7 +352,7 @@ static int run_req(uint32_t seq, xfrm_cb cb, void *data, const char *what)
 			if (cb)
 				run_cbs(nlh, nlh->nlmsg_len, cb, data);
 		}
-		explicit_bzero(rbuf, n);
+		explicit_bzero(buf, n);
 	}
 }
 
@@ -347,11 +364,11 @@ int xfrm_dump(xfrm_cb cb, void *data)
 	nlh->nlmsg_type = XFRM_MSG_GETSA;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = ++x.seq;
-	if (mnl_socket_sendto(x.req, nlh, nlh->nlmsg_len) < 0) {
+	if (mnl_socket_sendto(x.dump, nlh, nlh->nlmsg_len) < 0) {
 		slog(LOG_ERR, "XFRM GETSA dump: %s", strerror(errno));
 		return -1;
 	}
-	if (run_req(nlh->nlmsg_seq, cb, data, "GETSA dump")) {
+	if (run_req(x.dump, dbuf, nlh->nlmsg_seq, cb, data, "GETSA dump")) {
 		slog(LOG_ERR, "XFRM GETSA dump: %s", strerror(errno));
 		return -1;
 	}
@@ -366,16 +383,98 @@ static void put_mark(struct nlmsghdr *nlh, const struct xsa *sa)
 		mnl_attr_put(nlh, XFRMA_MARK, sizeof(m), &m);
 }
 
-static int request(struct nlmsghdr *nlh, const char *what)
+/* A request and its ack: 0 or -errno, nothing logged. */
+static int request_err(struct nlmsghdr *nlh, const char *what)
 {
 	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
 	nlh->nlmsg_seq = ++x.seq;
 	if (mnl_socket_sendto(x.req, nlh, nlh->nlmsg_len) < 0 ||
-	    run_req(nlh->nlmsg_seq, NULL, NULL, what)) {
-		slog(LOG_WARN, "XFRM %s: %s", what, strerror(errno));
-		return -1;
-	}
+	    run_req(x.req, rbuf, nlh->nlmsg_seq, NULL, NULL, what))
+		return -errno;
 	return 0;
+}
+
+static int request(struct nlmsghdr *nlh, const char *what)
+{
+	int err = request_err(nlh, what);
+
+	if (err)
+		slog(LOG_WARN, "XFRM %s: %s", what, strerror(-err));
+	return err ? -1 : 0;
+}
+
+/*
+ * An SA that only holds an SPI (sync_spi.c): the key of sa, tunnel mode
+ * from its source, reqid SYNC_REQID, no mark, no limits, and a random key
+ * that nobody keeps (AES-GCM for ESP, HMAC-SHA256 for AH). 0 or -errno.
+ */
+int xfrm_add_placeholder(const struct xsa *sa)
+{
+	uint8_t buf[1024] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	union {
+		struct xfrm_algo_aead aead;
+		struct xfrm_algo_auth auth;
+		uint8_t raw[sizeof(struct xfrm_algo_auth) + 32];
+	} al = { 0 };
+	bool esp = sa->proto == IPPROTO_ESP;
+	unsigned int klen = esp ? 20 : 32;
+	struct xfrm_usersa_info *p;
+	uint8_t *key;
+	int err;
+
+	nlh->nlmsg_type = XFRM_MSG_NEWSA;
+	p = mnl_nlmsg_put_extra_header(nlh, sizeof(*p));
+	memcpy(&p->id.daddr, sa->dst, 16);
+	memcpy(&p->saddr, sa->src, 16);
+	p->id.spi = sa->spi;
+	p->id.proto = sa->proto;
+	p->family = sa->family;
+	p->mode = XFRM_MODE_TUNNEL;
+	p->reqid = SYNC_REQID;
+	p->lft.soft_byte_limit = XFRM_INF;
+	p->lft.hard_byte_limit = XFRM_INF;
+	p->lft.soft_packet_limit = XFRM_INF;
+	p->lft.hard_packet_limit = XFRM_INF;
+	if (esp) {
+		strcpy(al.aead.alg_name, "rfc4106(gcm(aes))");
+		al.aead.alg_key_len = klen * 8;
+		al.aead.alg_icv_len = 128;
+		key = (uint8_t *)al.aead.alg_key;
+	} else {
+		strcpy(al.auth.alg_name, "hmac(sha256)");
+		al.auth.alg_key_len = klen * 8;
+		al.auth.alg_trunc_len = 128;
+		key = (uint8_t *)al.auth.alg_key;
+	}
+	if (getrandom(key, klen, 0) != (ssize_t)klen) {
+		explicit_bzero(&al, sizeof(al));
+		return -EIO;
+	}
+	if (esp)
+		mnl_attr_put(nlh, XFRMA_ALG_AEAD, sizeof(al.aead) + klen, &al);
+	else
+		mnl_attr_put(nlh, XFRMA_ALG_AUTH_TRUNC, sizeof(al.auth) + klen,
+			     &al);
+	explicit_bzero(&al, sizeof(al));
+	err = request_err(nlh, "NEWSA (placeholder)");
+	explicit_bzero(buf, sizeof(buf));
+	return err;
+}
+
+int xfrm_del_sa(const struct xsa *sa)
+{
+	uint8_t buf[256] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct xfrm_usersa_id *id;
+
+	nlh->nlmsg_type = XFRM_MSG_DELSA;
+	id = mnl_nlmsg_put_extra_header(nlh, sizeof(*id));
+	memcpy(&id->daddr, sa->dst, 16);
+	id->spi = sa->spi;
+	id->family = sa->family;
+	id->proto = sa->proto;
+	return request(nlh, "DELSA");
 }
 
 int xfrm_send_expire(const struct xsa *sa, bool hard)
@@ -383,6 +482,7 @@ int xfrm_send_expire(const struct xsa *sa, bool hard)
 	uint8_t buf[1024] __attribute__((aligned(8)));
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct xfrm_user_expire *e;
+	int err;
 
 	nlh->nlmsg_type = XFRM_MSG_EXPIRE;
 	e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e));
@@ -394,7 +494,14 @@ int xfrm_send_expire(const struct xsa *sa, bool hard)
 	e->state.reqid = sa->reqid;
 	e->hard = hard;
 	put_mark(nlh, sa);
-	return request(nlh, hard ? "EXPIRE (hard)" : "EXPIRE (soft)");
+	err = request_err(nlh, "EXPIRE");
+	/* both SAs of a child expire; charon deletes the pair on the first */
+	if (err == -ENOENT)
+		slog(LOG_INFO, "XFRM EXPIRE: the native SA is gone already");
+	else if (err)
+		slog(LOG_WARN, "XFRM EXPIRE (%s): %s", hard ? "hard" : "soft",
+		     strerror(-err));
+	return err ? -1 : 0;
 }
 
 /*
