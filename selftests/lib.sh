@@ -81,8 +81,12 @@ t_done() {
 
 kipsec_loaded() { [ -d /sys/module/kipsec ]; }
 
+# kipsec_load [PARAM=VALUE...]: insmod the module under test, with
+# KIPSEC_MODPARAMS (e.g. "parallel=1", from the host's environment) first,
+# so that the caller's own parameters win.
 kipsec_load() {
-	kipsec_loaded || insmod "$KIPSEC_KO" "$@"
+	# shellcheck disable=SC2086 # a list of words
+	kipsec_loaded || insmod "$KIPSEC_KO" ${KIPSEC_MODPARAMS:-} "$@"
 }
 
 kipsec_unload() {

@@ -227,8 +227,11 @@ boot() {
 	EOF
 	# Sizes of the hostile-input tests, when given (their files say
 	# which), e.g. CHURN_ROUNDS=250 make stress TESTS=churn.
-	for v in GENL_FUZZ_COUNT CHURN_ROUNDS UNLOAD_CYCLES TEARDOWNS; do
-		[ -n "${!v:-}" ] && echo "export $v=${!v}" >>"$res/env"
+	# KIPSEC_MODPARAMS: parameters for every kipsec_load, e.g.
+	# KIPSEC_MODPARAMS=parallel=1 to run the tests with the parallel
+	# stage as the release build sets it.
+	for v in GENL_FUZZ_COUNT CHURN_ROUNDS UNLOAD_CYCLES TEARDOWNS KIPSEC_MODPARAMS; do
+		[ -n "${!v:-}" ] && echo "export $v=\"${!v}\"" >>"$res/env"
 	done
 	cpu=max
 	[ "$ACCEL" = kvm ] && cpu=host
