@@ -19,6 +19,11 @@
 # warning ends QEMU (status 1) once the panic is on the console, and fails
 # the run. Results and logs: selftests/results/<series>/
 # (make stress: selftests/results/<series>/<test>/, one boot per test).
+#
+# Environment: KIPSEC_SMP (vCPUs per guest), KIPSEC_XTRACE=1 (shell tests
+# under bash -x with timestamps, in NAME.err), KIPSEC_MODPARAMS (module
+# parameters for every kipsec_load), KIPSEC_APPEND (more kernel command
+# line), KIPSEC_FUZZ_SEED, KIPSEC_TEST_TIMEOUT, KIPSEC_BOOT_TIMEOUT.
 
 set -uo pipefail
 
@@ -235,14 +240,19 @@ boot() {
 	done
 	cpu=max
 	[ "$ACCEL" = kvm ] && cpu=host
-	local slub=" slub_debug=FZPU"
+	# Tests: slab debugging, and no zeroing of new allocations
+	# (init_on_alloc, on in Debian's kernels): a read of memory kipsec
+	# never wrote then finds slub_debug's poison, not zeroes that hide
+	# it, and the run is about 4% faster under TCG. Benchmarks boot as a
+	# router would, with Debian's defaults.
+	local slub=" slub_debug=FZPU init_on_alloc=0"
 	[ "$BENCH" = 1 ] && slub=""
 	timeout -k 10 "$BOOT_TIMEOUT" qemu-system-x86_64 \
 		-machine q35,accel="$ACCEL" -cpu "$cpu" -smp "$SMP" -m "$MEM" \
 		-nodefaults -display none -no-reboot -no-user-config \
 		-serial "file:$res/console.log" \
 		-kernel "$dir/vmlinux" -initrd "$dir/initrd.cpio" \
-		-append "console=ttyS0 panic=-1 panic_on_warn=1 oops=panic$slub mitigations=off loglevel=5 kfence.sample_interval=100 kipsec.stage2=$TOP/selftests/guest/stage2.sh" \
+		-append "console=ttyS0 panic=-1 panic_on_warn=1 oops=panic$slub mitigations=off loglevel=5 kfence.sample_interval=100${KIPSEC_APPEND:+ $KIPSEC_APPEND} kipsec.stage2=$TOP/selftests/guest/stage2.sh" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 		-virtfs "local,path=$res,mount_tag=results,security_model=none,multidevs=remap" \
 		>"$res/qemu.log" 2>&1
