@@ -29,10 +29,10 @@
 . "$(dirname "$0")/../leak.sh"
 
 CYCLES=${UNLOAD_CYCLES:-3}
-TEARDOWNS=${TEARDOWNS:-2}
+NTEAR=${TEARDOWNS:-2}
 if [ "${KIPSEC_STRESS:-0}" = 1 ]; then
 	CYCLES=${UNLOAD_CYCLES:-100}
-	TEARDOWNS=${TEARDOWNS:-50}
+	NTEAR=${TEARDOWNS:-50}
 fi
 GCM="aead rfc4106(gcm(aes)) 0x0102030405060708090a0b0c0d0e0f1011121314 128"
 AH="auth-trunc hmac(sha256) 0x$(printf '%02x' $(seq 65 96)) 128"
@@ -153,7 +153,7 @@ t_check "after the namespaces' deletion no SA, policy or packet is left" leak_wa
 # --- 2. namespace teardown under traffic ------------------------------------
 bad=0 idle=0
 t0=$(date +%s.%N)
-for i in $(seq 1 "$TEARDOWNS"); do
+for i in $(seq 1 "$NTEAR"); do
 	if [ $((i % 2)) = 1 ]; then
 		victim=a peer=b to4=$A4 to6=$A6
 	else
@@ -178,9 +178,9 @@ for i in $(seq 1 "$TEARDOWNS"); do
 	[ $((i % 10)) = 0 ] && t_diag "teardown $i: $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }') s, $bad failed"
 done
 secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
-t_diag "$TEARDOWNS teardowns took $secs s"
-t_eq "$TEARDOWNS namespaces receiving traffic before their deletion" "$idle" 0
-t_eq "$TEARDOWNS namespaces deleted under traffic released their SAs and policies" "$bad" 0
+t_diag "$NTEAR teardowns took $secs s"
+t_eq "$NTEAR namespaces receiving traffic before their deletion" "$idle" 0
+t_eq "$NTEAR namespaces deleted under traffic released their SAs and policies" "$bad" 0
 
 kipsec_unload
 sleep 1
