@@ -359,7 +359,8 @@ run_series() {
 # key bytes, a WARNing test) in a boot of its own and checks that each is
 # reported as a failure, so the runner cannot pass silently. Printed as one test of its own.
 selfcheck() {
-	local s=$1 idx=$2 res=$RESULTS/$s-selfcheck out n=0 f=0
+	local s=$1 idx=$2 out n=0 f=0
+	local res=$RESULTS/$s-selfcheck
 	out=$(run_series "$s" "$res" 1 "$TOP/selftests/harness/fails.sh" \
 		"$TOP/selftests/harness/taints.sh" "$TOP/selftests/harness/keylog.sh" \
 		"$TOP/selftests/harness/warns.sh")
