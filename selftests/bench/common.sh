@@ -4,6 +4,14 @@
 # What the benchmarks share, sourced after lib.sh, net.sh and algs.sh
 # (topo_hosts: a -- m -- b).
 
+# Shared settings: seconds per measurement, the two algorithm sets the
+# benchmarks compare (AES-GCM-128, and ESP-NULL with HMAC-SHA256 for the
+# datapath without the cipher), and the parallel stage's switch.
+SECS=${KIPSEC_BENCH_SECS:-4}
+GCM="aead 'rfc4106(gcm(aes))' $K20 128"
+NUL="enc 'ecb(cipher_null)' \"\" auth-trunc 'hmac(sha256)' $H32 128"
+PARAM=/sys/module/kipsec/parameters/parallel
+
 # flush_all: no SA and no policy in either stack, in a and b.
 flush_all() {
 	local ns

@@ -22,11 +22,6 @@
 . "$(dirname "$0")/common.sh"
 
 RUNS=${KIPSEC_BENCH_RUNS:-5}
-SECS=${KIPSEC_BENCH_SECS:-4}
-GCM="aead 'rfc4106(gcm(aes))' $K20 128"
-NUL="enc 'ecb(cipher_null)' \"\" auth-trunc 'hmac(sha256)' $H32 128"
-
-PARAM=/sys/module/kipsec/parameters/parallel
 
 # cfg STACK WORDS MODE: the pair in one stack, nothing in the other.
 # STACK kipsec: the module's default (parallel stage on with 2+ vCPUs);

@@ -13,11 +13,7 @@
 . "$(dirname "$0")/../algs.sh"
 . "$(dirname "$0")/common.sh"
 
-SECS=${KIPSEC_BENCH_SECS:-4}
 TOP=${KIPSEC_BENCH_TOP:-15}
-GCM="aead 'rfc4106(gcm(aes))' $K20 128"
-NUL="enc 'ecb(cipher_null)' \"\" auth-trunc 'hmac(sha256)' $H32 128"
-PARAM=/sys/module/kipsec/parameters/parallel
 
 if ! command -v perf >/dev/null; then
 	t_diag "perf is not installed on the host (Debian package linux-perf)"

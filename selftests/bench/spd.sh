@@ -23,8 +23,6 @@
 SIZES=${KIPSEC_BENCH_SPD:-10 1000 10000 100000}
 RUNS=${KIPSEC_BENCH_RUNS:-5}
 [ "$RUNS" -gt 3 ] && RUNS=3
-SECS=${KIPSEC_BENCH_SECS:-4}
-GCM="aead 'rfc4106(gcm(aes))' $K20 128"
 
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
