@@ -175,13 +175,26 @@ hold_stop() {
 }
 
 # pcap_count NAME FILTER: packets in the capture that match a tcpdump filter
+# (tcpdump counts them itself: one process). A capture or filter tcpdump
+# cannot read gives no number, which fails the comparison it feeds.
 pcap_count() {
-	tcpdump -r "/tmp/$1.pcap" -n "$2" 2>/dev/null | wc -l
+	local out
+	out=$(tcpdump -r "/tmp/$1.pcap" -n --count "$2" 2>&1)
+	if [[ $out =~ (^|$'\n')([0-9]+)\ packets ]]; then
+		echo "${BASH_REMATCH[2]}"
+	else
+		echo "pcap_count $1 '$2': ${out//$'\n'/ }" >&2
+		echo "unreadable"
+	fi
 }
 
-# pcap_has_text NAME TEXT: does any packet carry TEXT in clear?
+# pcap_has_text NAME TEXT: does any packet carry TEXT in clear? The pcap
+# file itself is searched: a packet's bytes are stored in one piece, and
+# between two packets lies a 16-byte record header, so TEXT is in the
+# file exactly when one packet holds it (and grep reads it faster than
+# tcpdump -A prints it).
 pcap_has_text() {
-	tcpdump -r "/tmp/$1.pcap" -n -A 2>/dev/null | grep -qF "$2"
+	[ -s "/tmp/$1.pcap" ] && grep -qaF -- "$2" "/tmp/$1.pcap"
 }
 
 # A payload marker that must never be seen on the wire in clear.
@@ -205,47 +218,66 @@ wait_listener() {
 }
 
 # tcp_transfer SRCNS DSTNS DSTADDR BYTES [PORT]: send BYTES of a file that
-# repeats the marker over TCP and compare checksums on both ends. No python
-# (a python start costs about a second under TCG): busybox nc receives
-# until the sender closes, bash's /dev/tcp sends. The receiver's stdin is
-# /dev/null, so it half-closes its own side at once: harmless, the sender
-# only writes.
+# repeats the marker over TCP; what the receiver wrote must be the same
+# bytes. No python (a python start costs about a second under TCG):
+# busybox nc receives until the sender closes, bash's /dev/tcp sends. The
+# receiver's stdin is /dev/null, so it half-closes its own side at once:
+# harmless, the sender only writes. Process starts are most of a small
+# transfer's time under TCG, so the file is made once per size, and the
+# sender, rather than polling ss for the listener, retries its connect
+# every 0.1 s until the listener answers (a refused SYN is answered with
+# a RST through the same policies: no cleartext, and no test counts
+# exact TCP packets).
 tcp_transfer() {
-	local sns=$1 dns=$2 addr=$3 bytes=$4 port=${5:-5001} want got pid
-	yes "$MARKER" | tr -d '\n' | head -c "$bytes" >/tmp/tx.bin
-	want=$(sha256sum </tmp/tx.bin | cut -d' ' -f1)
+	local sns=$1 dns=$2 addr=$3 bytes=$4 port=${5:-5001} tx=/tmp/tx-$4.bin pid
+	if [ ! -f "$tx" ]; then
+		yes "$MARKER" | tr -d '\n' | head -c "$bytes" >"$tx.new" &&
+			mv "$tx.new" "$tx" || return 1
+	fi
 	rm -f /tmp/rx.bin
 	ip netns exec "$dns" timeout 120 busybox nc -l -p "$port" \
 		</dev/null >/tmp/rx.bin &
 	pid=$!
-	wait_listener "$dns" t "$port"
-	ip netns exec "$sns" timeout 120 bash -c 'cat /tmp/tx.bin >"/dev/tcp/$1/$2"' \
-		_ "$addr" "$port" || { kill $pid 2>/dev/null; return 1; }
+	# shellcheck disable=SC2016 # the sender's own arguments
+	ip netns exec "$sns" timeout 120 bash -c '
+		for ((i = 0; i < 300; i++)); do
+			{ exec 3>"/dev/tcp/$1/$2"; } 2>/dev/null && exec cat "$3" >&3
+			sleep 0.1
+		done
+		echo "tcp_transfer: nothing listens on $1 port $2" >&2
+		exit 1' _ "$addr" "$port" "$tx" || { kill $pid 2>/dev/null; return 1; }
 	wait $pid || return 1
-	got=$(sha256sum </tmp/rx.bin | cut -d' ' -f1)
-	[ "$want" = "$got" ]
+	cmp "$tx" /tmp/rx.bin
 }
 
 # --- counters ------------------------------------------------------------------
 
+# Counters are read often, and under TCG each process start costs 65-250
+# ms: the readers below start one process each (kipsec enters the
+# namespace itself, bash's own regex takes the figure out; the counter
+# names are unique in these outputs).
+
 # kipsec_sa_pkts NS SPI DST in|out: packets counted by a kipsec SA
-# (sed, not python: tests read counters often and every python start is
-# slow under TCG; the counter names are unique in this output)
 kipsec_sa_pkts() {
-	ip netns exec "$1" "$KIPSEC" -j -s sa get dst "$3" proto esp spi "$2" |
-		sed -n "s/.*\"${4}_packets\": *\([0-9][0-9]*\).*/\1/p"
+	local out
+	out=$("$KIPSEC" -n "$1" -j -s sa get dst "$3" proto esp spi "$2") &&
+		[[ $out =~ \"${4}_packets\":\ *([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
 }
 
 # kipsec_stat NS NAME: one namespace counter of `kipsec -j stats`
 kipsec_stat() {
-	ip netns exec "$1" "$KIPSEC" -j stats |
-		sed -n "s/.*\"$2\": *\([0-9][0-9]*\).*/\1/p"
+	local out
+	out=$("$KIPSEC" -n "$1" -j stats) &&
+		[[ $out =~ \"$2\":\ *([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
 }
 
-# native_pkts NS SRC DST SPI: packets counted by a native XFRM SA
+# native_pkts NS SRC DST SPI: packets counted by a native XFRM SA (the
+# line after "lifetime current:" is "BYTES(bytes), PACKETS(packets)")
 native_pkts() {
-	ip -n "$1" -s xfrm state get src "$2" dst "$3" proto esp spi "$4" |
-		awk '/lifetime current/ { getline; sub(/\(.*/, "", $2); print $2 }'
+	local out
+	out=$(ip -n "$1" -s xfrm state get src "$2" dst "$3" proto esp spi "$4") &&
+		[[ $out =~ lifetime\ current:[[:space:]]+[0-9]+\(bytes\),\ ([0-9]+)\(packets\) ]] &&
+		echo "${BASH_REMATCH[1]}"
 }
 
 # ping_received FILE: the "N received" figure of a finished ping's output
