@@ -4,8 +4,8 @@
 # ESP interoperability with the native XFRM stack: kipsec in namespace a,
 # native XFRM in b, the same keys on both. For every algorithm (a covering
 # subset in make check, all in make stress), transport and tunnel, IPv4,
-# IPv6 and both cross-family tunnels, in both directions: ping and a
-# checksum-verified TCP transfer succeed, the wire (captured in m, which
+# IPv6 and both cross-family tunnels: ping both ways and a checksum-verified
+# TCP transfer (one way in make check, both in make stress) succeed, the wire (captured in m, which
 # only forwards) carries ESP and never the payload marker, and both sides'
 # counters moved by the expected number of packets.
 
@@ -13,9 +13,9 @@
 . "$(dirname "$0")/../net.sh"
 . "$(dirname "$0")/../algs.sh"
 
-# TCP transfers: 32 KiB in make check (every algorithm, mode, family and
-# direction still carries one, which is what the coverage needs), the full
-# 256 KiB under make stress.
+# TCP transfers: 32 KiB in make check (every algorithm, mode and family
+# still carries one, in one direction), 256 KiB both ways under make
+# stress.
 TCP_BYTES=32768
 [ "${KIPSEC_STRESS:-0}" = 1 ] && TCP_BYTES=262144
 
@@ -23,7 +23,7 @@ kipsec_load
 native_modules
 topo_hosts
 
-ka() { ip netns exec a "$KIPSEC" "$@"; }
+ka() { "$KIPSEC" -n a "$@"; }
 
 # setup ALGWORDS MODE SA SB [SELA SELB]: SAs and policies on both ends.
 # Outer addresses SA/SB; the traffic selectors SELA/SELB default to them.
@@ -68,10 +68,12 @@ run_case() {
 		"$(kipsec_sa_pkts a 0x1001 "$ob" out)/$(native_pkts b "$oa" "$ob" 0x1001)" "3/3"
 	t_eq "$name: native sent 3 replies, kipsec accepted 3" \
 		"$(native_pkts b "$ob" "$oa" 0x2001)/$(kipsec_sa_pkts a 0x2001 "$oa" in)" "3/3"
-	t_check "$name: TCP native -> kipsec, $TCP_BYTES bytes, checksum verified" \
-		tcp_transfer b a "$sela" $TCP_BYTES
-	t_check "$name: TCP kipsec -> native, $TCP_BYTES bytes, checksum verified" \
-		tcp_transfer a b "$selb" $TCP_BYTES 5002
+	[ "$TCP_DIRS" != out ] &&
+		t_check "$name: TCP native -> kipsec, $TCP_BYTES bytes, checksum verified" \
+			tcp_transfer b a "$sela" $TCP_BYTES
+	[ "$TCP_DIRS" != in ] &&
+		t_check "$name: TCP kipsec -> native, $TCP_BYTES bytes, checksum verified" \
+			tcp_transfer a b "$selb" $TCP_BYTES 5002
 	capture_stop
 	t_check "$name: ESP on the wire" test "$(pcap_count wire esp)" -ge 12
 	case $words in
@@ -97,7 +99,13 @@ for i in "${!ALG_NAME[@]}"; do
 	combos=("transport $A4 $B4 $A4 $B4" "tunnel $A4 $B4 $A4 $B4"
 		"transport $A6 $B6 $A6 $B6" "tunnel $A6 $B6 $A6 $B6"
 		"tunnel $A4 $B4 $A6 $B6" "tunnel $A6 $B6 $A4 $B4")
+	# The TCP transfer: both directions in make stress; in make check
+	# one, alternating, and shifted every six algorithms so that each
+	# combination carries TCP both ways over the list.
+	TCP_DIRS=both
 	if [ "${KIPSEC_STRESS:-0}" != 1 ]; then
+		TCP_DIRS=in
+		[ $(((k + k / ${#combos[@]}) % 2)) = 1 ] && TCP_DIRS=out
 		combos=("${combos[$((k % ${#combos[@]}))]}")
 	fi
 	k=$((k + 1))
