@@ -37,7 +37,7 @@
 . "$(dirname "$0")/../net.sh"
 . "$(dirname "$0")/../ike.sh"
 
-ka() { ip netns exec ga "$KIPSEC" "$@"; }
+ka() { "$KIPSEC" -n ga "$@"; }
 
 # SAs added by hand carry reqid 77; the helpers below see charon's only.
 HAND=77
@@ -70,11 +70,12 @@ ondemand_is() { [ "$(ondemand_count)" = "$1" ]; }
 
 # hand_sas FIRST N: N SAs added by hand from SPI FIRST on (ESP to ga)
 hand_sas() {
-	local i key
-	for i in $(seq 0 $(($2 - 1))); do
-		key=0x$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
-		printf 'sa add src %s dst %s proto esp spi 0x%08x mode tunnel reqid %s aead rfc4106(gcm(aes)) %s 128\n' \
-			"$B4" "$A4" $(($1 + i)) $HAND "$key"
+	local i keys
+	# all the keys in one read (20 bytes, 40 hex digits each)
+	keys=$(head -c $(($2 * 20)) /dev/urandom | od -An -v -tx1 | tr -d ' \n')
+	for ((i = 0; i < $2; i++)); do
+		printf 'sa add src %s dst %s proto esp spi 0x%08x mode tunnel reqid %s aead rfc4106(gcm(aes)) 0x%s 128\n' \
+			"$B4" "$A4" $(($1 + i)) $HAND "${keys:i * 40:40}"
 	done >/tmp/hand.batch
 	ka -batch /tmp/hand.batch
 }
@@ -87,6 +88,9 @@ spi_free() {
 
 kipsec_load
 native_modules
+# one python for the JSON checks (charon and sync-xfrm inherit its pipes:
+# it ends when the last of them does)
+pys_start
 modprobe -q aesni_intel 2>/dev/null
 topo_gateways
 ss_configure

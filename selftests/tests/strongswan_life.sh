@@ -43,7 +43,7 @@
 
 STRESS=${KIPSEC_STRESS:-0}
 
-ka() { ip netns exec ga "$KIPSEC" "$@"; }
+ka() { "$KIPSEC" -n ga "$@"; }
 
 # kipsec's SAs on ga as "SPI:DIR:PACKETS:REQID:PROTO" words
 sa_list() {
@@ -94,6 +94,9 @@ ok_if() { if "${@:2}"; then t_ok "$1"; else t_fail "$1"; fi; }
 
 kipsec_load
 native_modules
+# one python for the JSON checks (charon and sync-xfrm inherit its pipes:
+# it ends when the last of them does)
+pys_start
 modprobe -q aesni_intel 2>/dev/null
 modprobe -q des_generic 2>/dev/null
 modprobe -q des3_ede_x86_64 2>/dev/null

@@ -21,7 +21,7 @@
 
 NAT4=10.0.2.254
 
-ka() { ip netns exec ga "$KIPSEC" "$@"; }
+ka() { "$KIPSEC" -n ga "$@"; }
 sa_count() { ka sa show | grep -c '^src '; }
 protect_count() { ka policy show | grep -c 'action protect'; }
 # kipsec's SAs on ga whose encapsulation is ESP in UDP 4500 -> 4500
@@ -51,6 +51,9 @@ sync_log() { t_diag "sync-xfrm log:"; sed -e 's/^/#   /' "$SS_DIR/ga/sync.log" |
 
 kipsec_load
 native_modules
+# one python for the JSON checks (charon and sync-xfrm inherit its pipes:
+# it ends when the last of them does)
+pys_start
 modprobe -q aesni_intel 2>/dev/null
 topo_gateways
 ss_configure
