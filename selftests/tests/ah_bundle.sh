@@ -45,7 +45,7 @@ kipsec_load
 native_modules
 topo_hosts
 
-ka() { ip netns exec a "$KIPSEC" "$@"; }
+ka() { "$KIPSEC" -n a "$@"; }
 
 GCM="aead 'rfc4106(gcm(aes))' $K20 128"
 SHA="auth-trunc 'hmac(sha256)' $H32 128"

@@ -30,8 +30,8 @@
 
 K28=0x0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c
 
-ka() { ip netns exec a "$KIPSEC" "$@"; }
-kb() { ip netns exec b "$KIPSEC" "$@"; }
+ka() { "$KIPSEC" -n a "$@"; }
+kb() { "$KIPSEC" -n b "$@"; }
 
 # ah_stat NS SPI DST NAME: one counter of a kipsec AH SA (the text output
 # leaves zero drop counters out)

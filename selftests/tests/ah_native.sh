@@ -31,19 +31,25 @@ native_modules
 topo_hosts
 pys_start m scapy.all
 
-ka() { ip netns exec a "$KIPSEC" "$@"; }
+ka() { "$KIPSEC" -n a "$@"; }
 
-# kipsec_stat SPI DST NAME: one counter of a kipsec AH SA (the text
-# output leaves zero drop counters out; no python: it starts slowly in TCG)
+# kipsec_stat SPI DST NAME: one counter of a kipsec AH SA, 0 when the
+# output leaves it out (one process: see net.sh's counter readers)
 kipsec_stat() {
-	ka -s sa get dst "$2" proto ah spi "$1" | awk -v k="$3" '
-		{ for (i = 1; i < NF; i++) if ($i == k) { v = $(i + 1); exit } }
-		END { print v + 0 }'
+	local out
+	out=$("$KIPSEC" -n a -j -s sa get dst "$2" proto ah spi "$1")
+	if [[ $out =~ \"$3\":\ *([0-9]+) ]]; then
+		echo "${BASH_REMATCH[1]}"
+	else
+		echo 0
+	fi
 }
 
 native_pkts() { # NS SRC DST SPI
-	ip -n "$1" -s xfrm state get src "$2" dst "$3" proto ah spi "$4" |
-		awk '/lifetime current/ { getline; sub(/\(.*/, "", $2); print $2 }'
+	local out
+	out=$(ip -n "$1" -s xfrm state get src "$2" dst "$3" proto ah spi "$4") &&
+		[[ $out =~ lifetime\ current:[[:space:]]+[0-9]+\(bytes\),\ ([0-9]+)\(packets\) ]] &&
+		echo "${BASH_REMATCH[1]}"
 }
 
 # Names and `ip xfrm`/kipsec words of the algorithms native AH also has.

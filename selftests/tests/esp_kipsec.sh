@@ -20,8 +20,8 @@
 EK_TCP_BYTES=65536
 [ "${KIPSEC_STRESS:-0}" = 1 ] && EK_TCP_BYTES=262144
 
-ka() { ip netns exec a "$KIPSEC" "$@"; }
-kb() { ip netns exec b "$KIPSEC" "$@"; }
+ka() { "$KIPSEC" -n a "$@"; }
+kb() { "$KIPSEC" -n b "$@"; }
 
 # sa_pkts NS SPI DST in|out (net.sh's sed reader: no python start)
 sa_pkts() { kipsec_sa_pkts "$@"; }

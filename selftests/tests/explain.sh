@@ -29,8 +29,8 @@ GCM="aead 'rfc4106(gcm(aes))' $K20 128"
 A4B=10.0.1.2			# a's second address
 T1=10.0.2.7 T2=10.0.2.8 T3=10.0.2.9	# more addresses of b
 
-ka() { ip netns exec a "$KIPSEC" "$@"; }
-kb() { ip netns exec b "$KIPSEC" "$@"; }
+ka() { "$KIPSEC" -n a "$@"; }
+kb() { "$KIPSEC" -n b "$@"; }
 
 T0=$(date +%s)
 if ! kipsec_load; then

@@ -43,8 +43,8 @@ kipsec_load
 native_modules
 topo_hosts
 
-ka() { ip netns exec a "$KIPSEC" "$@"; }
-kb() { ip netns exec b "$KIPSEC" "$@"; }
+ka() { "$KIPSEC" -n a "$@"; }
+kb() { "$KIPSEC" -n b "$@"; }
 
 # The native receiver needs a UDP_ENCAP (100) socket with
 # UDP_ENCAP_ESPINUDP (2) on the port, as charon keeps one. (ip netns exec

@@ -13,8 +13,8 @@
 . "$(dirname "$0")/../algs.sh"
 
 GCM="aead 'rfc4106(gcm(aes))' $K20 128"
-ka() { ip netns exec a "$KIPSEC" "$@"; }
-kb() { ip netns exec b "$KIPSEC" "$@"; }
+ka() { "$KIPSEC" -n a "$@"; }
+kb() { "$KIPSEC" -n b "$@"; }
 
 # setup LFT_A_OUT LFT_B_IN: a's outbound SA and b's inbound SA (0x1001)
 # carry the given lifetime words.
