@@ -549,6 +549,13 @@ static int sad_link(struct kipsec_sad *sad, struct kipsec_sa *sa,
 				   "SA limit of the namespace reached (module parameter max_sas)");
 		return -ENOSPC;
 	}
+	/*
+	 * Before the first insert: from it on the datapath can find the SA
+	 * (kipsec_sa_lookup_rcu(), policy resolution) and reaches its
+	 * namespace through sa->sad. The inserts publish with release
+	 * semantics, so a reader that finds the SA sees this store.
+	 */
+	sa->sad = sad;
 	err = rhashtable_lookup_insert_fast(&sad->by_id, &sa->node,
 					    sa_id_params);
 	if (err) {
@@ -572,7 +579,6 @@ static int sad_link(struct kipsec_sad *sad, struct kipsec_sa *sa,
 		goto err_encap;
 
 	sa->add_seq = ++sad->add_seq;
-	sa->sad = sad;
 	sad->count++;
 	sad->gen++;
 	if (sa->state != KIPSEC_SA_STATE_LARVAL)
@@ -761,6 +767,8 @@ static int sa_complete_larval(struct kipsec_sad *sad, struct kipsec_sa *old,
 	if (IS_ERR(sa))
 		return PTR_ERR(sa);
 
+	/* Before the replacement publishes it: see sad_link(). */
+	sa->sad = sad;
 	err = kipsec_encap_sad_link(sad, sa);
 	if (err)
 		goto err_put;
@@ -782,7 +790,6 @@ static int sa_complete_larval(struct kipsec_sad *sad, struct kipsec_sa *old,
 	list_del_init(&old->larval_list);
 	WRITE_ONCE(old->state, KIPSEC_SA_STATE_DEAD);
 	sa->add_seq = ++sad->add_seq;
-	sa->sad = sad;
 	sa_lft_arm(sad, sa);
 	sad->gen++;
 	kipsec_sa_put(old);
