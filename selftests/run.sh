@@ -23,7 +23,8 @@
 # Environment: KIPSEC_SMP (vCPUs per guest), KIPSEC_XTRACE=1 (shell tests
 # under bash -x with timestamps, in NAME.err), KIPSEC_MODPARAMS (module
 # parameters for every kipsec_load), KIPSEC_APPEND (more kernel command
-# line), KIPSEC_FUZZ_SEED, KIPSEC_TEST_TIMEOUT, KIPSEC_BOOT_TIMEOUT.
+# line), KIPSEC_FUZZ_SEED, KIPSEC_TEST_TIMEOUT, KIPSEC_BOOT_TIMEOUT,
+# KIPSEC_BENCH_INSTALL_LIMIT (make bench: seconds an spd install may take).
 
 set -uo pipefail
 
@@ -235,7 +236,8 @@ boot() {
 	# KIPSEC_MODPARAMS: parameters for every kipsec_load, e.g.
 	# KIPSEC_MODPARAMS=parallel=1 to run the tests with the parallel
 	# stage as the release build sets it.
-	for v in GENL_FUZZ_COUNT CHURN_ROUNDS UNLOAD_CYCLES TEARDOWNS KIPSEC_MODPARAMS; do
+	for v in GENL_FUZZ_COUNT CHURN_ROUNDS UNLOAD_CYCLES TEARDOWNS KIPSEC_MODPARAMS \
+		 KIPSEC_BENCH_INSTALL_LIMIT; do
 		[ -n "${!v:-}" ] && echo "export $v=\"${!v}\"" >>"$res/env"
 	done
 	cpu=max
