@@ -257,10 +257,11 @@ tcp_transfer() {
 # namespace itself, bash's own regex takes the figure out; the counter
 # names are unique in these outputs).
 
-# kipsec_sa_pkts NS SPI DST in|out: packets counted by a kipsec SA
+# kipsec_sa_pkts NS SPI DST in|out [PROTO]: packets counted by a kipsec SA
+# (PROTO esp by default)
 kipsec_sa_pkts() {
 	local out
-	out=$("$KIPSEC" -n "$1" -j -s sa get dst "$3" proto esp spi "$2") &&
+	out=$("$KIPSEC" -n "$1" -j -s sa get dst "$3" proto "${5:-esp}" spi "$2") &&
 		[[ $out =~ \"${4}_packets\":\ *([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
 }
 
@@ -271,11 +272,12 @@ kipsec_stat() {
 		[[ $out =~ \"$2\":\ *([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
 }
 
-# native_pkts NS SRC DST SPI: packets counted by a native XFRM SA (the
-# line after "lifetime current:" is "BYTES(bytes), PACKETS(packets)")
+# native_pkts NS SRC DST SPI [PROTO]: packets counted by a native XFRM SA
+# (PROTO esp by default; the line after "lifetime current:" is
+# "BYTES(bytes), PACKETS(packets)")
 native_pkts() {
 	local out
-	out=$(ip -n "$1" -s xfrm state get src "$2" dst "$3" proto esp spi "$4") &&
+	out=$(ip -n "$1" -s xfrm state get src "$2" dst "$3" proto "${5:-esp}" spi "$4") &&
 		[[ $out =~ lifetime\ current:[[:space:]]+[0-9]+\(bytes\),\ ([0-9]+)\(packets\) ]] &&
 		echo "${BASH_REMATCH[1]}"
 }

@@ -51,15 +51,9 @@ GCM="aead 'rfc4106(gcm(aes))' $K20 128"
 SHA="auth-trunc 'hmac(sha256)' $H32 128"
 
 # sa_pkts PROTO SPI DST in|out: a kipsec SA's packets
-sa_pkts() {
-	ka -j -s sa get dst "$3" proto "$1" spi "$2" |
-		sed -n "s/.*\"${4}_packets\": *\([0-9][0-9]*\).*/\1/p"
-}
+sa_pkts() { kipsec_sa_pkts a "$2" "$3" "$4" "$1"; }
 # nat_pkts PROTO SRC DST SPI: a native SA's packets
-nat_pkts() {
-	ip -n b -s xfrm state get src "$2" dst "$3" proto "$1" spi "$4" |
-		awk '/lifetime current/ { getline; sub(/\(.*/, "", $2); print $2 }'
-}
+nat_pkts() { native_pkts b "$2" "$3" "$4" "$1"; }
 
 # nat_policy DIR SRC DST REQID_ESP REQID_AH [esp-only]
 nat_policy() {
