@@ -14,14 +14,30 @@
  * lowered on insert and reset only when the class empties: it may be stale
  * (too low), which costs a probe, never a wrong answer.
  *
+ * Each class also has a filter: a bitmap with two bits set per masked key in
+ * use, both in the 64-bit word a seeded hash of the key picks (a blocked
+ * Bloom filter, 8 to 32 bits per key). A probe first tests the bits, which
+ * is cheap and lives in a small array, and goes to the hash table only if
+ * both are set: a class that holds no policy for the flow's addresses
+ * usually costs no hash table walk, so the classes that cannot match stay
+ * cheap however many policies they hold. Set bits may be a false positive
+ * or a key since deleted (the filter is rebuilt once enough keys have gone);
+ * that costs a probe, never a wrong answer. A key's bits are set before its
+ * bucket is published, and a grown filter is published complete before the
+ * bucket that made it grow.
+ *
  * Classes are never freed while the SPD lives (there are at most 33 x 33
  * per direction for IPv4, 129 x 129 for IPv6), which keeps readers free of
- * class lifetime issues; empty classes are skipped. Buckets are freed after
- * an RCU grace period, policies by RCU as well. Writers hold spd->lock.
+ * class lifetime issues; empty classes are skipped. Buckets and filters
+ * are freed after an RCU grace period, policies by RCU as well. Writers
+ * hold spd->lock.
  */
 
+#include <linux/hash.h>
 #include <linux/in.h>
 #include <linux/jiffies.h>
+#include <linux/mm.h>
+#include <linux/random.h>
 #include <linux/rculist.h>
 #include <linux/slab.h>
 
@@ -37,17 +53,38 @@ struct kipsec_spd_bucket {
 	struct rhash_head node;
 	struct kipsec_spd_key key;
 	struct hlist_head pols;
+	struct list_head cnode;	/* in the class's list (writers only) */
 	struct rcu_head rcu;
+};
+
+struct kipsec_spd_filter {
+	struct rcu_head rcu;
+	u64 seed;
+	u8 wbits;		/* the map has 1 << wbits words */
+	u64 map[];
 };
 
 struct kipsec_spd_class {
 	struct hlist_node node;
 	struct rhashtable ht;
+	struct kipsec_spd_filter __rcu *filter;
 	u32 min_prio;
 	unsigned int count;
+	u16 family;
 	u8 splen;
 	u8 dplen;
+	/* Writers only: */
+	struct list_head buckets;
+	unsigned int nbuckets;
+	unsigned int stale;	/* buckets removed since the filter was built */
 };
+
+/* Filter sizes: built at 16 to 32 bits per key, grown below 8. */
+#define FILTER_BITS_PER_KEY	16
+#define FILTER_MIN_BITS_PER_KEY	8
+#define FILTER_MIN_KEYS		8U
+/* Rebuilt once more keys have been removed than remain (and at least). */
+#define FILTER_STALE_MIN	64U
 
 static const struct rhashtable_params bucket_params = {
 	.head_offset = offsetof(struct kipsec_spd_bucket, node),
@@ -249,6 +286,8 @@ void kipsec_spd_destroy(struct kipsec_spd *spd)
 						  node) {
 				hlist_del(&c->node);
 				rhashtable_destroy(&c->ht);
+				kvfree(rcu_dereference_protected(c->filter,
+								 true));
 				kfree(c);
 			}
 		}
@@ -301,6 +340,68 @@ void kipsec_policy_put(struct kipsec_policy *pol)
 		call_rcu(&pol->rcu, policy_free_rcu);
 }
 
+/*
+ * A masked key's place in the filter: a word, from the top bits of a
+ * seeded multiplicative hash, and two bits of that word (*@bits), from the
+ * bottom ones. Two bits in one word cost one memory access and give fewer
+ * false positives than one bit at the same size.
+ */
+static u64 *filter_word(struct kipsec_spd_filter *f,
+			const struct kipsec_spd_key *key, u16 family,
+			u64 *bits)
+{
+	unsigned int i, words = family == AF_INET ? 1 : 4;
+	u64 h = f->seed;
+
+	for (i = 0; i < words; i++) {
+		h = (h ^ ((u64)(__force u32)key->saddr.a6[i] << 32 |
+			  (__force u32)key->daddr.a6[i])) * GOLDEN_RATIO_64;
+		h ^= h >> 32;
+	}
+	h *= GOLDEN_RATIO_64;
+	*bits = BIT_ULL(h & 63) | BIT_ULL((h >> 6) & 63);
+	return &f->map[h >> (64 - f->wbits)];
+}
+
+static struct kipsec_spd_filter *class_filter(struct kipsec_spd *spd,
+					      struct kipsec_spd_class *c)
+{
+	return rcu_dereference_protected(c->filter,
+					 lockdep_is_held(&spd->lock));
+}
+
+/*
+ * Build the class's filter anew for @keys keys from its buckets, publish
+ * it and free the old one after a grace period. On failure the old filter
+ * stays in place: it still has the bit of every key, only more false
+ * positives.
+ */
+static void class_filter_build(struct kipsec_spd *spd,
+			       struct kipsec_spd_class *c, unsigned int keys)
+{
+	struct kipsec_spd_filter *f, *old;
+	struct kipsec_spd_bucket *b;
+	u64 want, *w, m;
+	u8 wbits;
+
+	want = (u64)max_t(unsigned int, keys, FILTER_MIN_KEYS) *
+	       FILTER_BITS_PER_KEY / 64;
+	wbits = min_t(u8, order_base_2(want), 26);
+	f = kvzalloc(struct_size(f, map, 1UL << wbits), GFP_KERNEL);
+	if (!f)
+		return;
+	f->seed = get_random_u64();
+	f->wbits = wbits;
+	list_for_each_entry(b, &c->buckets, cnode) {
+		w = filter_word(f, &b->key, c->family, &m);
+		*w |= m;
+	}
+	old = rcu_replace_pointer(c->filter, f, lockdep_is_held(&spd->lock));
+	c->stale = 0;
+	if (old)
+		kvfree_rcu(old, rcu);
+}
+
 static struct kipsec_spd_class *class_get(struct kipsec_spd *spd, u8 dir,
 					  u16 family, u8 splen, u8 dplen,
 					  bool create)
@@ -321,11 +422,37 @@ static struct kipsec_spd_class *class_get(struct kipsec_spd *spd, u8 dir,
 		kfree(c);
 		return NULL;
 	}
+	c->family = family;
 	c->splen = splen;
 	c->dplen = dplen;
 	c->min_prio = U32_MAX;
+	INIT_LIST_HEAD(&c->buckets);
+	/* Without a filter (no memory) every lookup probes the class. */
+	class_filter_build(spd, c, 0);
 	hlist_add_head_rcu(&c->node, head);
 	return c;
+}
+
+/*
+ * Set @key's bit in the class's filter, grown first if it holds too few
+ * bits per key for one more; before the key's bucket is published.
+ */
+static void class_filter_add(struct kipsec_spd *spd,
+			     struct kipsec_spd_class *c,
+			     const struct kipsec_spd_key *key)
+{
+	struct kipsec_spd_filter *f = class_filter(spd, c);
+	u64 *w, m;
+
+	if (!f || (u64)(c->nbuckets + 1) * FILTER_MIN_BITS_PER_KEY >
+		  64ULL << f->wbits) {
+		class_filter_build(spd, c, c->nbuckets + 1);
+		f = class_filter(spd, c);
+	}
+	if (f) {
+		w = filter_word(f, key, c->family, &m);
+		WRITE_ONCE(*w, *w | m);
+	}
 }
 
 /* (a->priority, a->seq) < (b->priority, b->seq) */
@@ -359,11 +486,14 @@ static int spd_link(struct kipsec_spd *spd, struct kipsec_policy *pol)
 			return -ENOMEM;
 		b->key = key;
 		INIT_HLIST_HEAD(&b->pols);
+		class_filter_add(spd, c, &key);
 		err = rhashtable_insert_fast(&c->ht, &b->node, bucket_params);
 		if (err) {
 			kfree(b);
 			return err;
 		}
+		list_add(&b->cnode, &c->buckets);
+		c->nbuckets++;
 	}
 
 	/* Publish the class bound before the policy (see the top comment). */
@@ -400,7 +530,12 @@ static void spd_unlink(struct kipsec_spd *spd, struct kipsec_policy *pol)
 		WRITE_ONCE(c->min_prio, U32_MAX);
 	if (hlist_empty(&b->pols)) {
 		rhashtable_remove_fast(&c->ht, &b->node, bucket_params);
+		list_del(&b->cnode);
 		kfree_rcu(b, rcu);
+		c->nbuckets--;
+		/* Drop the bits of removed keys once they are the majority. */
+		if (++c->stale > max(c->nbuckets, FILTER_STALE_MIN))
+			class_filter_build(spd, c, c->nbuckets);
 	}
 }
 
@@ -619,9 +754,11 @@ struct kipsec_policy *kipsec_policy_lookup_rcu(struct kipsec_spd *spd, u8 dir,
 					       const struct kipsec_flow *flow)
 {
 	struct kipsec_policy *pol, *best = NULL;
+	struct kipsec_spd_filter *f;
 	struct kipsec_spd_bucket *b;
 	struct kipsec_spd_class *c;
 	struct kipsec_spd_key key;
+	u64 *w, m;
 
 	if (dir > KIPSEC_DIR_MAX ||
 	    (flow->family != AF_INET && flow->family != AF_INET6))
@@ -637,6 +774,12 @@ struct kipsec_policy *kipsec_policy_lookup_rcu(struct kipsec_spd *spd, u8 dir,
 				 c->splen);
 		kipsec_addr_mask(&key.daddr, &flow->daddr, flow->family,
 				 c->dplen);
+		f = rcu_dereference(c->filter);
+		if (f) {
+			w = filter_word(f, &key, flow->family, &m);
+			if ((READ_ONCE(*w) & m) != m)
+				continue;
+		}
 		b = rhashtable_lookup(&c->ht, &key, bucket_params);
 		if (!b)
 			continue;

@@ -335,22 +335,131 @@ static int pt_bench_add(struct kipsec_spd *spd, u16 family, u32 i)
 
 static const u32 pt_sizes[PT_SIZES] = { 10, 1000, 10000, 100000 };
 
+/* A flow that policy @i matches, host bits set where it has a prefix. */
+static void pt_bench_flow(u16 family, u32 i, struct kipsec_flow *flow)
+{
+	unsigned int v6 = family == AF_INET6 ? 3 : 0;
+	struct kipsec_sel sel;
+
+	pt_bench_sel(family, i, &sel);
+	memset(flow, 0, sizeof(*flow));
+	flow->family = family;
+	flow->proto = IPPROTO_UDP;
+	flow->saddr = sel.saddr;
+	flow->daddr = sel.daddr;
+	flow->saddr.a6[v6] |= htonl(sel.splen < 32 + v6 * 32);
+	flow->daddr.a6[v6] |= htonl(sel.dplen < 32 + v6 * 32);
+}
+
 /* Flows aimed at random policies among the first @n. */
 static void pt_bench_flows(u16 family, struct kipsec_flow *flows, u32 n)
 {
-	unsigned int i, v6 = family == AF_INET6 ? 3 : 0;
-	struct kipsec_sel sel;
+	unsigned int i;
 
-	for (i = 0; i < PT_FLOWS; i++) {
-		pt_bench_sel(family, get_random_u32_below(n), &sel);
-		memset(&flows[i], 0, sizeof(flows[i]));
-		flows[i].family = family;
-		flows[i].proto = IPPROTO_UDP;
-		flows[i].saddr = sel.saddr;
-		flows[i].daddr = sel.daddr;
-		flows[i].saddr.a6[v6] |= htonl(sel.splen < 32 + v6 * 32);
-		flows[i].daddr.a6[v6] |= htonl(sel.dplen < 32 + v6 * 32);
+	for (i = 0; i < PT_FLOWS; i++)
+		pt_bench_flow(family, get_random_u32_below(n), &flows[i]);
+}
+
+/*
+ * The class filters through growth and rebuilds: PT_FILTER_N IPv6
+ * policies of the benchmark's shape (one class each, so a flow matches
+ * exactly its own policy) grow every filter from its smallest size; then
+ * all but every tenth are deleted, which rebuilds them smaller. Every flow
+ * must find its policy, and only while it exists.
+ */
+#define PT_FILTER_N	3000
+
+static bool pt_filter_check(struct kipsec_spd *spd, const u32 *ids)
+{
+	struct kipsec_policy *pol;
+	struct kipsec_flow flow;
+	unsigned int i;
+	bool ok = true;
+
+	for (i = 0; i < PT_FILTER_N && ok; i++) {
+		pt_bench_flow(AF_INET6, i, &flow);
+		rcu_read_lock();
+		pol = kipsec_policy_lookup_rcu(spd, OUT, &flow);
+		if (ids[i] ? !pol || pol->id != ids[i] : !!pol) {
+			pr_err("policy self-test: filter: flow %u found id %d, expected %u\n",
+			       i, pol ? pol->id : -1, ids[i]);
+			ok = false;
+		}
+		rcu_read_unlock();
 	}
+	return ok;
+}
+
+/*
+ * Every class's filter sized for the keys it holds now: at most four times
+ * the build size, with at most as many removed keys as held (or 64).
+ */
+static bool pt_filter_sizes(struct kipsec_spd *spd)
+{
+	struct kipsec_spd_filter *f;
+	struct kipsec_spd_class *c;
+	bool ok = true;
+
+	mutex_lock(&spd->lock);
+	hlist_for_each_entry(c, &spd->classes[OUT][fam_idx(AF_INET6)], node) {
+		f = class_filter(spd, c);
+		if (!f || c->stale > max(c->nbuckets, FILTER_STALE_MIN) ||
+		    64ULL << f->wbits > 4ULL * FILTER_BITS_PER_KEY *
+		    max_t(unsigned int, c->nbuckets + c->stale,
+			  FILTER_MIN_KEYS)) {
+			pr_err("policy self-test: filter of %u keys (%u removed) has %llu bits\n",
+			       c->nbuckets, c->stale,
+			       f ? 64ULL << f->wbits : 0);
+			ok = false;
+		}
+	}
+	mutex_unlock(&spd->lock);
+	return ok;
+}
+
+static bool pt_filter(void)
+{
+	struct kipsec_policy *pol;
+	struct kipsec_spd *spd;
+	struct kipsec_sel sel;
+	unsigned int i;
+	bool ok = false;
+	u32 *ids;
+
+	spd = kzalloc(sizeof(*spd), GFP_KERNEL);
+	ids = kcalloc(PT_FILTER_N, sizeof(*ids), GFP_KERNEL);
+	if (!spd || !ids)
+		goto free;
+	kipsec_spd_init(spd);
+	for (i = 0; i < PT_FILTER_N; i++) {
+		if (pt_bench_add(spd, AF_INET6, i))
+			goto out;
+		pt_bench_sel(AF_INET6, i, &sel);
+		kipsec_sel_check(&sel, NULL);
+		mutex_lock(&spd->lock);
+		pol = kipsec_spd_find(spd, OUT, &sel, true, 100);
+		ids[i] = pol ? pol->id : 0;
+		mutex_unlock(&spd->lock);
+		if (!ids[i])
+			goto out;
+	}
+	if (!pt_filter_check(spd, ids) || !pt_filter_sizes(spd))
+		goto out;
+	for (i = 0; i < PT_FILTER_N; i++) {
+		if (!(i % 10))
+			continue;
+		kipsec_policy_put(kipsec_spd_del(spd, ids[i]));
+		ids[i] = 0;
+	}
+	ok = pt_filter_check(spd, ids) && pt_filter_sizes(spd);
+out:
+	if (!ok)
+		pr_err("policy self-test: class filters failed\n");
+	kipsec_spd_destroy(spd);
+free:
+	kfree(ids);
+	kfree(spd);
+	return ok;
 }
 
 /*
@@ -482,7 +591,7 @@ static void pt_bench(void)
  */
 bool kipsec_policy_selftest(bool bench)
 {
-	bool ok = pt_functional();
+	bool ok = pt_functional() && pt_filter();
 
 	if (ok && bench)
 		pt_bench();
