@@ -552,10 +552,12 @@ static int sad_link(struct kipsec_sad *sad, struct kipsec_sa *sa,
 	/*
 	 * Before the first insert: from it on the datapath can find the SA
 	 * (kipsec_sa_lookup_rcu(), policy resolution) and reaches its
-	 * namespace through sa->sad. The inserts publish with release
-	 * semantics, so a reader that finds the SA sees this store.
+	 * namespace through sa->sad, and ranks it by sa->add_seq. The inserts
+	 * publish with release semantics, so a reader that finds the SA sees
+	 * these stores. A failed link leaves a gap in add_seq, no harm.
 	 */
 	sa->sad = sad;
+	sa->add_seq = ++sad->add_seq;
 	err = rhashtable_lookup_insert_fast(&sad->by_id, &sa->node,
 					    sa_id_params);
 	if (err) {
@@ -578,7 +580,6 @@ static int sad_link(struct kipsec_sad *sad, struct kipsec_sa *sa,
 	if (err)
 		goto err_encap;
 
-	sa->add_seq = ++sad->add_seq;
 	sad->count++;
 	sad->gen++;
 	if (sa->state != KIPSEC_SA_STATE_LARVAL)
@@ -769,6 +770,7 @@ static int sa_complete_larval(struct kipsec_sad *sad, struct kipsec_sa *old,
 
 	/* Before the replacement publishes it: see sad_link(). */
 	sa->sad = sad;
+	sa->add_seq = ++sad->add_seq;
 	err = kipsec_encap_sad_link(sad, sa);
 	if (err)
 		goto err_put;
@@ -789,7 +791,6 @@ static int sa_complete_larval(struct kipsec_sad *sad, struct kipsec_sa *old,
 	kipsec_encap_sad_unlink(sad, old);
 	list_del_init(&old->larval_list);
 	WRITE_ONCE(old->state, KIPSEC_SA_STATE_DEAD);
-	sa->add_seq = ++sad->add_seq;
 	sa_lft_arm(sad, sa);
 	sad->gen++;
 	kipsec_sa_put(old);
