@@ -9,6 +9,7 @@
 #include <linux/bitmap.h>
 #include <linux/in.h>
 #include <linux/jiffies.h>
+#include <linux/mm.h>
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
@@ -880,19 +881,43 @@ struct kipsec_sa *kipsec_sad_del(struct kipsec_sad *sad,
  */
 unsigned int kipsec_sad_flush(struct kipsec_sad *sad, u8 proto)
 {
-	unsigned int n = 0;
-	struct kipsec_sa *sa;
+	unsigned int n = 0, cap, taken = 0;
+	struct kipsec_sa **all = NULL, *sa;
 	unsigned long idx;
 
 	mutex_lock(&sad->lock);
+	/*
+	 * Newest first. The by-destination and by-reqid lists keep the SAs
+	 * of one key newest first, and unlinking an SA walks its key's list
+	 * up to it: in insertion order, every SA of a big key (100k SAs to
+	 * one peer, a concentrator's inbound SAs) cost a walk over all the
+	 * others, and the flush was quadratic. Dump ids follow insertion
+	 * order (cyclic: after a wrap, only slower). Without memory for the
+	 * list, in id order.
+	 */
+	cap = sad->count;
+	if (cap)
+		all = kvmalloc_array(cap, sizeof(*all), GFP_KERNEL);
 	xa_for_each(&sad->ids, idx, sa) {
 		if (proto && sa->id.proto != proto)
 			continue;
+		if (all && taken < cap) {
+			all[taken++] = sa;
+			continue;
+		}
 		sad_unlink(sad, sa);
 		kipsec_sa_put(sa);
 		n++;
 		cond_resched();
 	}
+	while (taken) {
+		sa = all[--taken];
+		sad_unlink(sad, sa);
+		kipsec_sa_put(sa);
+		n++;
+		cond_resched();
+	}
+	kvfree(all);
 	mutex_unlock(&sad->lock);
 	return n;
 }
