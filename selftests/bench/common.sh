@@ -12,13 +12,16 @@ GCM="aead 'rfc4106(gcm(aes))' $K20 128"
 NUL="enc 'ecb(cipher_null)' \"\" auth-trunc 'hmac(sha256)' $H32 128"
 PARAM=/sys/module/kipsec/parameters/parallel
 
-# flush_all: no SA and no policy in either stack, in a and b.
+# flush_all: no SA and no policy in either stack, in a and b, and no
+# path MTU learnt by an earlier run: a route exception outlives the SAs
+# (10 minutes), and one stack's would size the next stack's packets.
 flush_all() {
 	local ns
 	for ns in a b; do
 		ip -n $ns xfrm state flush; ip -n $ns xfrm policy flush
 		ip netns exec $ns "$KIPSEC" sa flush
 		ip netns exec $ns "$KIPSEC" policy flush
+		ip -n $ns -4 route flush cache; ip -n $ns -6 route flush cache
 	done
 }
 

@@ -143,6 +143,17 @@ for s in kipsec kipsec-1cpu native; do
 	fi
 done
 
+# What a tunnel-mode TCP run leaves in a's route to b: the path MTU that
+# TCP's packets were sized by (cfg flushes it before every run).
+for s in kipsec native; do
+	if cfg "$s" "$GCM" tunnel; then
+		tcp_mbps 1 >/dev/null
+		mtu=$(ip -n a -4 route get $B4 | grep -o 'mtu.*' | tr -s ' ')
+		t_diag "$(printf 'path mtu a -> b after tcp gcm128 tunnel, %-7s %s' \
+			"$s:" "${mtu:-none learnt (the interface MTU)}")"
+	fi
+done
+
 # The crypto ceiling: tcrypt's rfc4106(gcm(aes)) speed test (mode 211),
 # 128-bit key, 1424-byte blocks (what a 1500-byte tunnel packet carries),
 # in the same boot. The module never stays loaded (-EAGAIN by design).
