@@ -37,6 +37,8 @@ struct net_device;
  * @nh_off: inbound transport mode: offset of the byte that says ESP
  * @qstate: enum kipsec_qstate (queue.h): where the packet is in the
  *	parallel stage
+ * @one_host: outbound: a host-to-host tunnel-mode packet (inner and outer
+ *	destination are one address), sized by the route's own MTU
  */
 struct kipsec_skb_cb {
 	struct kipsec_sa *sa;
@@ -63,6 +65,7 @@ struct kipsec_skb_cb {
 	u16 esp_off;
 	u16 nh_off;
 	u8 qstate;
+	bool one_host;
 };
 
 static inline struct kipsec_skb_cb *kipsec_cb(struct sk_buff *skb)

@@ -638,11 +638,13 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
  * the quoted SPI, destination and protocol, and must have sent it (the
  * quoted source is its source). ESP in UDP is matched by its local port
  * alone when the quote stops at the UDP header (RFC 792 promises only 8
- * bytes after the IP header). Returns true if the packet was kipsec's.
+ * bytes after the IP header). A "fragmentation needed" / "packet too big"
+ * error's @mtu (0 for other errors) is kept with the SA. Returns true if
+ * the packet was kipsec's.
  */
 static bool in_icmp_ours(struct kipsec_net *kn, const void *qdaddr,
 			 const void *qsaddr, u16 family, u8 proto,
-			 const u8 *l4, unsigned int l4len)
+			 const u8 *l4, unsigned int l4len, u32 mtu)
 {
 	union kipsec_addr daddr = {};
 	struct kipsec_sa *sa;
@@ -670,6 +672,8 @@ static bool in_icmp_ours(struct kipsec_net *kn, const void *qdaddr,
 	sa = kipsec_sa_lookup_rcu(&kn->sad, spi, &daddr, family, proto);
 	if (sa)
 		ours = !memcmp(&sa->saddr, qsaddr, family == AF_INET ? 4 : 16);
+	if (ours && mtu)
+		kipsec_sa_learn_pmtu(sa, mtu);
 out:
 	rcu_read_unlock();
 	return ours;
@@ -683,10 +687,11 @@ static bool in_icmp_proto(u8 proto)
 }
 
 /*
- * ICMP "fragmentation needed" about an outer packet lowers the outer
- * route's path MTU (a route exception that ages out by itself); the next
- * too-big inner packet then gets the smaller inner MTU from out_mtu_ok().
- * The error goes on to the stack afterwards, like any ICMP.
+ * ICMP "fragmentation needed" about an outer packet lowers the SA's path
+ * MTU and the outer route's (a route exception); both age out by
+ * themselves. The next too-big inner packet then gets the smaller inner
+ * MTU from out_mtu_ok(). The error goes on to the stack afterwards, like
+ * any ICMP.
  */
 static void in_icmp4(struct kipsec_net *kn, struct net *net,
 		     struct sk_buff *skb)
@@ -695,6 +700,7 @@ static void in_icmp4(struct kipsec_net *kn, struct net *net,
 	const struct icmphdr *icmph;
 	unsigned int l4off, l4len;
 	const struct iphdr *qiph;
+	bool pmtu;
 
 	if (!pskb_may_pull(skb, qoff + sizeof(*qiph)))
 		return;
@@ -713,11 +719,13 @@ static void in_icmp4(struct kipsec_net *kn, struct net *net,
 		return;
 	icmph = (const struct icmphdr *)(skb->data + off);
 	qiph = (const struct iphdr *)(skb->data + qoff);
+	pmtu = icmph->type == ICMP_DEST_UNREACH &&
+	       icmph->code == ICMP_FRAG_NEEDED;
 	if (!in_icmp_ours(kn, &qiph->daddr, &qiph->saddr, AF_INET,
-			  qiph->protocol, skb->data + l4off, l4len))
+			  qiph->protocol, skb->data + l4off, l4len,
+			  pmtu ? ntohs(icmph->un.frag.mtu) : 0))
 		return;
-	if (icmph->type != ICMP_DEST_UNREACH ||
-	    icmph->code != ICMP_FRAG_NEEDED) {
+	if (!pmtu) {
 		kipsec_stats_inc(kn->stats, KIPSEC_STAT_ICMP_OTHER);
 		return;
 	}
@@ -738,6 +746,7 @@ static void in_icmp6(struct kipsec_net *kn, struct net *net,
 	const struct icmp6hdr *icmp6h;
 	const struct ipv6hdr *qip6h;
 	__be32 mtu;
+	bool pmtu;
 
 	if (skb->len < l4off + 8)
 		return;
@@ -748,11 +757,13 @@ static void in_icmp6(struct kipsec_net *kn, struct net *net,
 	if (icmp6h->icmp6_type >= 128)	/* informational */
 		return;
 	qip6h = (const struct ipv6hdr *)(skb->data + qoff);
+	pmtu = icmp6h->icmp6_type == ICMPV6_PKT_TOOBIG;
 	if (qip6h->version != 6 || !in_icmp_proto(qip6h->nexthdr) ||
 	    !in_icmp_ours(kn, &qip6h->daddr, &qip6h->saddr, AF_INET6,
-			  qip6h->nexthdr, skb->data + l4off, l4len))
+			  qip6h->nexthdr, skb->data + l4off, l4len,
+			  pmtu ? ntohl(icmp6h->icmp6_mtu) : 0))
 		return;
-	if (icmp6h->icmp6_type != ICMPV6_PKT_TOOBIG) {
+	if (!pmtu) {
 		kipsec_stats_inc(kn->stats, KIPSEC_STAT_ICMP_OTHER);
 		return;
 	}

@@ -386,6 +386,47 @@ static int out_enqueue(struct kipsec_sa *sa, struct sk_buff *skb,
 }
 
 /*
+ * The packet before and after @sa share a route: transport mode, or
+ * host-to-host tunnel mode (the inner packet goes to the outer destination).
+ */
+static bool out_one_host(const struct kipsec_sa *sa, struct sk_buff *skb)
+{
+	if (sa->mode != KIPSEC_MODE_TUNNEL)
+		return true;
+	if (ip_hdr(skb)->version == 4)
+		return sa->id.family == AF_INET &&
+		       ip_hdr(skb)->daddr == sa->id.daddr.a4;
+	return sa->id.family == AF_INET6 &&
+	       ipv6_addr_equal(&ipv6_hdr(skb)->daddr, &sa->id.daddr.in6);
+}
+
+/*
+ * The path MTU of @sa's outer packets on their route @dst: the route's,
+ * lowered by what the SA learnt from ICMP about its own packets (RFC 4301
+ * 8.2.1). When the packet before and after @sa share the route
+ * (@one_host), the route's learnt PMTU is the inner flow's: out_mtu_ok()
+ * answers a too-big inner packet with the MTU left after the SA's
+ * overhead, and a local sender lowers the shared route to it. Sized by
+ * that, each outer packet would lower it again, down to the 552-byte
+ * floor. An IPv4 outer packet then takes the route's own MTU (route metric
+ * or device) instead, and out_done() has IP size it the same way. IPv6
+ * output has no such choice: there the route's learnt PMTU rules, and
+ * IPv6 transport mode is not refused (README, Limitations).
+ */
+static unsigned int out_path_mtu(const struct kipsec_sa *sa,
+				 struct dst_entry *dst, bool one_host)
+{
+	unsigned int mtu, pmtu = kipsec_sa_pmtu(sa);
+
+	/* (Not a native XFRM bundle's route, which is no rtable.) */
+	if (one_host && sa->id.family == AF_INET && !dst_xfrm(dst))
+		mtu = ip_dst_mtu_maybe_forward(dst, true);
+	else
+		mtu = dst_mtu(dst);
+	return pmtu ? min(mtu, pmtu) : mtu;
+}
+
+/*
  * Encapsulates one (non-GSO) packet; consumes @skb, the SA reference,
  * @dst (the outer route in tunnel mode, else NULL) and @next (the bundle's
  * outer SA, applied by kipsec_output_done(), or NULL). Packets of a single
@@ -398,6 +439,7 @@ static void out_one(struct net *net, struct kipsec_sa *sa,
 {
 	struct kipsec_net *kn = kipsec_pernet(net);
 	bool queued = !next && kipsec_parallel();
+	bool one_host = out_one_host(sa, skb);
 	unsigned int pending = 0;
 	struct kipsec_skb_cb *cb;
 	u64 seq = 0;
@@ -436,7 +478,7 @@ static void out_one(struct net *net, struct kipsec_sa *sa,
 	/*
 	 * What still exceeds the path MTU once encapsulated was allowed
 	 * through by out_mtu_ok() (no DF, IPv6 at the minimum MTU) or is
-	 * transport mode: IP fragments the outer packet.
+	 * IPv6 transport mode: IP fragments the outer packet.
 	 */
 	skb->ignore_df = 1;
 
@@ -446,6 +488,7 @@ static void out_one(struct net *net, struct kipsec_sa *sa,
 	cb->net = net;
 	cb->len = skb->len;
 	cb->next = next;
+	cb->one_host = one_host;
 	if (queued)
 		err = out_enqueue(sa, skb, &pending);
 	else if (kipsec_seq_next(&sa->seq_out, sa->flags & KIPSEC_SA_F_ESN,
@@ -524,6 +567,7 @@ static void out_done(struct sk_buff *skb, int err)
 	struct kipsec_net *kn = kipsec_pernet(net);
 	unsigned int uoff = cb->esp_off;
 	unsigned int len = cb->len;
+	bool one_host = cb->one_host;
 	bool tunnel;
 
 	if (unlikely(err)) {
@@ -554,6 +598,13 @@ static void out_done(struct sk_buff *skb, int err)
 		/* AH covers the ID: kipsec_ah_output() chose it. */
 		if (tunnel && sa->id.proto != IPPROTO_AH)
 			ip_select_ident(net, skb, NULL);
+		/*
+		 * Sized by out_path_mtu(), not by the route's learnt PMTU (the
+		 * inner flow's): IP must not fragment it to that. Sized as a
+		 * forwarded packet, IP takes the same MTU.
+		 */
+		if (one_host && skb->len <= out_path_mtu(sa, skb_dst(skb), true))
+			IPCB(skb)->flags |= IPSKB_FORWARDED;
 		ip_local_out(net, skb->sk, skb);
 	} else {
 		if (kipsec_encap_len(sa))
@@ -613,19 +664,20 @@ static unsigned int out_fit(const struct kipsec_sa *sa, unsigned int mtu)
 }
 
 /*
- * RFC 4301 8.2: a tunnel-mode packet that cannot be sent without
- * fragmentation (IPv4 with DF, IPv6 above the minimum MTU) is refused with
- * ICMP "fragmentation needed" / "packet too big" carrying the MTU left
- * once this SA's overhead is paid, and the inner route learns that MTU so
- * local TCP and the forwarding path size their packets for it. Everything
- * else, and everything on an SA with DF clear, may be fragmented after
- * encapsulation.
+ * RFC 4301 8.2: a tunnel-mode packet, or an IPv4 transport-mode one, that
+ * cannot be sent without fragmentation (IPv4 with DF, IPv6 above the
+ * minimum MTU) is refused with ICMP "fragmentation needed" / "packet too
+ * big" carrying the MTU left once this SA's overhead is paid, and the
+ * inner route learns that MTU so local TCP and the forwarding path size
+ * their packets for it. Everything else, and everything on an SA with DF
+ * clear, may be fragmented after encapsulation.
  */
 static bool out_mtu_ok(struct kipsec_sa *sa, struct kipsec_sa *next,
 		       struct sk_buff *skb, struct dst_entry *dst)
 {
-	unsigned int mtu = dst_mtu(dst);
 	struct kipsec_sa *osa = sa;
+	unsigned int mtu;
+	bool one_host;
 
 	/* @dst is the outermost tunnel's route, whose SA says DF. */
 	if (next && next->mode == KIPSEC_MODE_TUNNEL)
@@ -633,6 +685,8 @@ static bool out_mtu_ok(struct kipsec_sa *sa, struct kipsec_sa *next,
 	/* DF clear: the operator wants outer fragments, not PMTU discovery. */
 	if (READ_ONCE(osa->df) == KIPSEC_DF_CLEAR)
 		return true;
+	one_host = out_one_host(osa, skb);
+	mtu = out_path_mtu(osa, dst, one_host);
 	if (next)
 		mtu = out_fit(next, mtu);
 	mtu = out_fit(sa, mtu);
@@ -650,14 +704,11 @@ static bool out_mtu_ok(struct kipsec_sa *sa, struct kipsec_sa *next,
 		return true;
 
 	/*
-	 * Not when the inner and the outer destination are one host: the
-	 * outer route would learn the smaller MTU too and shrink again.
+	 * Not when the inner and the outer destination are one host: that
+	 * route is the outer packet's too (the inner source, if local,
+	 * teaches it the smaller MTU from the ICMP error all the same).
 	 */
-	if (skb_dst(skb) &&
-	    !(osa->id.family == AF_INET && v4 &&
-	      ip_hdr(skb)->daddr == osa->id.daddr.a4) &&
-	    !(osa->id.family == AF_INET6 && !v4 &&
-	      ipv6_addr_equal(&ipv6_hdr(skb)->daddr, &osa->id.daddr.in6)))
+	if (skb_dst(skb) && !one_host)
 		skb_dst_update_pmtu_no_confirm(skb, mtu);
 	if (v4)
 		icmp_ndo_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
@@ -695,6 +746,12 @@ static void out_skb(struct net *net, struct kipsec_sa *sa,
 				    KIPSEC_SA_STAT_OUT_MTU);
 			goto put;
 		}
+	} else if (osa->id.family == AF_INET && skb_dst(skb) &&
+		   !out_mtu_ok(sa, next, skb, skb_dst(skb))) {
+		/* Transport mode: the packet's own route is the path. */
+		kipsec_drop(kn, osa, skb, KIPSEC_STAT_OUT_MTU,
+			    KIPSEC_SA_STAT_OUT_MTU);
+		goto put;
 	}
 	/* The outer SA's route is taken again once the inner one is done. */
 	if (osa != sa) {

@@ -13,6 +13,7 @@
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <net/ipv6.h>
 
 #include "encap.h"
 #include "sa.h"
@@ -434,6 +435,36 @@ static void sa_lft_kick(struct kipsec_sa *sa)
 	/* Already pending: it owns a reference already. */
 	if (mod_delayed_work(kipsec_wq, &sa->lft_work, 0))
 		kipsec_sa_put(sa);
+}
+
+/*
+ * RFC 4301 8.2.2 ages a learnt PMTU; ten minutes, the default life of the
+ * kernel's own route exceptions (net.ipv4.route.mtu_expires).
+ */
+#define KIPSEC_PMTU_AGE (600 * HZ)
+
+/**
+ * kipsec_sa_learn_pmtu() - record the path MTU an ICMP error reported
+ * @sa: the SA whose outer packet the error quoted (RCU or a reference)
+ * @mtu: the MTU the error carried
+ *
+ * RFC 4301 8.2.1 keeps the PMTU with the SA. Only a decrease is taken
+ * while the learnt value lives; it ages out after ten minutes. As the
+ * route code does, IPv4 takes anything smaller than 552 as 552, and IPv6
+ * ignores anything below 1280 (RFC 8201 4). Any context.
+ */
+void kipsec_sa_learn_pmtu(struct kipsec_sa *sa, u32 mtu)
+{
+	u32 old = kipsec_sa_pmtu(sa);
+
+	if (sa->id.family == AF_INET)
+		mtu = max(mtu, 552U);
+	else if (mtu < IPV6_MIN_MTU)
+		return;
+	if (old && mtu >= old)
+		return;
+	WRITE_ONCE(sa->pmtu_expires, jiffies + KIPSEC_PMTU_AGE);
+	WRITE_ONCE(sa->pmtu, mtu);
 }
 
 /**

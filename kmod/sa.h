@@ -200,6 +200,9 @@ struct kipsec_sa_cfg {
  * @replay: inbound anti-replay state, under @lock; replaced (not resized)
  *	by SA_UPDATE under @lock
  * @dst_cache: outer route (tunnel mode), per CPU
+ * @pmtu: outer path MTU learnt from ICMP about this SA's own packets
+ *	(RFC 4301 8.2.1), 0 if none; see kipsec_sa_pmtu()
+ * @pmtu_expires: jiffies when @pmtu ages out (RFC 4301 8.2.2)
  * @stats: per-CPU counters
  * @add_seq: insertion order in the SAD (newest preferred outbound)
  * @dump_id: position in the SAD's dump index
@@ -244,6 +247,8 @@ struct kipsec_sa {
 	spinlock_t lock; /* inbound replay state */
 	struct kipsec_replay *replay;
 	struct dst_cache dst_cache;
+	u32 pmtu;
+	unsigned long pmtu_expires;
 	struct kipsec_sa_pcpu_stats __percpu *stats;
 	u64 add_seq;
 	u32 dump_id;
@@ -320,6 +325,17 @@ static inline bool kipsec_sa_usable(const struct kipsec_sa *sa)
 }
 
 bool kipsec_sa_lft_account(struct kipsec_sa *sa, unsigned int len);
+void kipsec_sa_learn_pmtu(struct kipsec_sa *sa, u32 mtu);
+
+/* The outer path MTU @sa learnt and that has not aged out, or 0. */
+static inline u32 kipsec_sa_pmtu(const struct kipsec_sa *sa)
+{
+	u32 mtu = READ_ONCE(sa->pmtu);
+
+	if (mtu && time_after(jiffies, READ_ONCE(sa->pmtu_expires)))
+		return 0;
+	return mtu;
+}
 
 /* Datapath: add @val to counter @idx of @sa. */
 static inline void kipsec_sa_stats_add(struct kipsec_sa *sa,

@@ -26,7 +26,10 @@
 #   6. The same PMTU steps with ESP in UDP (NAT-T): the UDP header is part
 #      of the overhead, and ICMP quoting UDP 4500 is matched by its port.
 #      Then the peer's port changes: one sa_mapping event on the monitor.
-#   7. tools/nft/kipsec-failclosed.nft on ga: harmless with kipsec loaded;
+#   7. Host-to-host tunnel mode, then transport mode (kipsec on both,
+#      IPv4): ga's own TCP to gb settles on the MTU the SA leaves on the
+#      1400-byte path, and the ESP packets fill that path without fragments.
+#   8. tools/nft/kipsec-failclosed.nft on ga: harmless with kipsec loaded;
 #      with kipsec unloaded, nothing to the protected prefixes leaves the
 #      WAN in clear.
 #   Also: an SA with DF clear fragments instead of sending ICMP.
@@ -349,13 +352,77 @@ t_check "${P}setup: kipsec on ga, native XFRM on gb, IPv4 and IPv6" setup
 suite
 netns_cleanup
 
-# Then kipsec on both gateways (section 7 goes on from this one).
+# Then kipsec on both gateways (sections 7 and 8 go on from this one).
 PEER=kipsec P=""
 topo
 t_check "setup: kipsec tunnels ga <-> gb, IPv4 and IPv6" setup
 suite
 
-# --- 7. the shipped fail-closed nft recipe -------------------------------------
+# --- 7. host-to-host tunnel mode, transport mode ----------------------------
+
+# strongSwan's default between two hosts: tunnel mode whose inner
+# destination is the outer one, so inner and outer packets share ga's route
+# to gb. ga's ICMP error teaches that route the inner MTU; the outer packets
+# must keep the path's (1400, from m's ICMP), or each round lowers the route
+# again, down to 552, and ESP leaves in fragments. In IPv4 transport mode the
+# packet's own route is the path, and the same holds: kipsec refuses a
+# too-big DF packet with the MTU left after the SA's overhead (M4S + 20: the
+# IPv4 header stays), as native XFRM sizes it.
+h2h() { # NS MODE LOCAL REMOTE SPI_OUT SPI_IN REQID_OUT REQID_IN
+	local ns=$1 m=$2 lo=$3 ro=$4 ep=""
+	[ "$m" = tunnel ] && ep="src $lo dst $ro"
+	n "$ns" "$KIPSEC" policy del dir out src "$lo" dst "$ro" proto tcp 2>/dev/null
+	n "$ns" "$KIPSEC" policy del dir in src "$ro" dst "$lo" proto tcp 2>/dev/null
+	eval "n $ns \"\$KIPSEC\" sa add src $lo dst $ro proto esp spi $5 mode $m reqid $7 replay-window 64 $GCM" &&
+	eval "n $ns \"\$KIPSEC\" sa add src $ro dst $lo proto esp spi $6 mode $m reqid $8 replay-window 64 $GCM" &&
+	n "$ns" "$KIPSEC" policy add dir out src "$lo" dst "$ro" proto tcp action protect \
+		tmpl proto esp mode "$m" $ep reqid "$7" &&
+	n "$ns" "$KIPSEC" policy add dir in src "$ro" dst "$lo" proto tcp action protect \
+		tmpl proto esp mode "$m" ${ep:+src $ro dst $lo} reqid "$8"
+}
+reasm() { n gb nstat -saz IpReasmReqds | awk '$1 == "IpReasmReqds" { print $2 }'; }
+# h2h_case MODE SPI_OUT SPI_IN REQID_OUT REQID_IN PORT MTU: two 1 MiB TCP
+# transfers ga -> gb over fresh SAs and TCP policies.
+h2h_case() {
+	local m=$1 mtu=$7 port=$6 p="host to host, $1 mode: " icmp0 mtu0 r0
+	t_check "${p}SAs and TCP policies between ga and gb" \
+		bash -c "$(declare -f n h2h); KIPSEC=$KIPSEC; GCM=\"$GCM\"
+			h2h ga $m $A4 $B4 $2 $3 $4 $5 && h2h gb $m $B4 $A4 $3 $2 $5 $4"
+	for ns in ga m gb; do ip -n $ns route flush cache; done
+	icmp0=$(kipsec_stat ga icmp_pmtu)
+	mtu0=$(sa_stat ga "$2" $B4 out_mtu)
+	# The first connection learns the path: what ga had encrypted for
+	# 1500 bytes when m's ICMP came back leaves in fragments, not lost.
+	capture_start h2h m m0
+	t_check "${p}1 MiB of TCP from ga to gb" tcp_transfer ga gb $B4 1048576 "$port"
+	capture_stop
+	t_diag "${p}$(pcap_count h2h "src $A4 and ip[6:2] & 0x3fff != 0") fragments while learning"
+	t_check "${p}m's ICMP about a 1500-byte ESP packet counted in icmp_pmtu" \
+		test "$(kipsec_stat ga icmp_pmtu)" -gt "$icmp0"
+	t_check "${p}ga refused too-big segments (the SA's out_mtu moved)" \
+		test "$(sa_stat ga "$2" $B4 out_mtu)" -gt "$mtu0"
+	t_check "${p}ga's route to gb holds the SA's MTU, $mtu, not less" \
+		bash -c "ip -n ga route get $B4 | grep -q 'mtu $mtu '"
+	# The next connection finds the MTU learnt and keeps it.
+	r0=$(reasm)
+	capture_start h2h m m0
+	t_check "${p}1 MiB more in a new connection" \
+		tcp_transfer ga gb $B4 1048576 $((port + 1))
+	capture_stop
+	t_check "${p}full-size ESP packets fill the 1400-byte path" \
+		test "$(pcap_count h2h "src $A4 and esp and ip[2:2] = 1400")" -ge 100
+	t_eq "${p}no ESP packet leaves ga in fragments" \
+		"$(pcap_count h2h "src $A4 and ip[6:2] & 0x3fff != 0")" 0
+	t_eq "${p}gb reassembled nothing" "$(reasm)" "$r0"
+	t_check "${p}ga's route to gb still holds $mtu" \
+		bash -c "ip -n ga route get $B4 | grep -q 'mtu $mtu '"
+	t_check_fail "${p}no cleartext on the wire" pcap_has_text h2h "$MARKER"
+	t_diag "ga: $(ip -n ga route get $B4 | tr '\n' ' ')"
+}
+h2h_case tunnel 0x1104 0x2104 7 8 5003 "$M4S"
+h2h_case transport 0x1204 0x2204 9 10 5005 $((M4S + 20))
+
+# --- 8. the shipped fail-closed nft recipe -------------------------------------
 
 # ga's LAN prefixes to hb's side must never leave its WAN in clear, even
 # with kipsec unloaded.
