@@ -373,7 +373,7 @@ static struct kipsec_spd_filter *class_filter(struct kipsec_spd *spd,
 /*
  * Build the class's filter anew for @keys keys from its buckets, publish
  * it and free the old one after a grace period. On failure the old filter
- * stays in place: it still has the bit of every key, only more false
+ * stays in place: it still has the bits of every key, only more false
  * positives.
  */
 static void class_filter_build(struct kipsec_spd *spd,
@@ -434,7 +434,7 @@ static struct kipsec_spd_class *class_get(struct kipsec_spd *spd, u8 dir,
 }
 
 /*
- * Set @key's bit in the class's filter, grown first if it holds too few
+ * Set @key's bits in the class's filter, grown first if it holds too few
  * bits per key for one more; before the key's bucket is published.
  */
 static void class_filter_add(struct kipsec_spd *spd,

@@ -903,6 +903,14 @@ struct kipsec_sa *kipsec_sad_del(struct kipsec_sad *sad,
 	return sa;
 }
 
+/* Unlinks @sa from @sad (under its lock) and drops the SAD's reference. */
+static void sad_flush_one(struct kipsec_sad *sad, struct kipsec_sa *sa)
+{
+	sad_unlink(sad, sa);
+	kipsec_sa_put(sa);
+	cond_resched();
+}
+
 /**
  * kipsec_sad_flush() - delete SAs
  * @sad: the SAD
@@ -936,18 +944,11 @@ unsigned int kipsec_sad_flush(struct kipsec_sad *sad, u8 proto)
 			all[taken++] = sa;
 			continue;
 		}
-		sad_unlink(sad, sa);
-		kipsec_sa_put(sa);
+		sad_flush_one(sad, sa);
 		n++;
-		cond_resched();
 	}
-	while (taken) {
-		sa = all[--taken];
-		sad_unlink(sad, sa);
-		kipsec_sa_put(sa);
-		n++;
-		cond_resched();
-	}
+	for (; taken; n++)
+		sad_flush_one(sad, all[--taken]);
 	kvfree(all);
 	mutex_unlock(&sad->lock);
 	return n;
