@@ -6,7 +6,8 @@
 # and the native stack, each sampled with perf (cpu-clock, every vCPU,
 # call graphs off); prints the busiest kernel symbols of each run, with
 # the share of samples that were not idle. For ESP-NULL+HMAC-SHA256 (the
-# datapath without the cipher) and AES-GCM-128.
+# datapath without the cipher) and AES-GCM-128. Then the per-packet cost:
+# 64-byte UDP datagrams at full rate, AES-GCM-128, kipsec and native.
 
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../net.sh"
@@ -24,9 +25,10 @@ fi
 bench_start
 TMP=$(mktemp -d)
 
-# profile NAME STACK WORDS: perf over one transfer, the top symbols.
+# profile NAME STACK WORDS [UDP_LEN]: perf over one transfer (TCP, or UDP
+# datagrams of UDP_LEN bytes), the top symbols.
 profile() {
-	local name=$1 stack=$2 w=$3 s=$2 mbps
+	local name=$1 stack=$2 w=$3 len=${4:-} s=$2 mbps load unit=Mbit/s
 	flush_all
 	case $stack in
 	kipsec) echo 1 >"$PARAM" ;;
@@ -36,16 +38,24 @@ profile() {
 		t_fail "$name $stack: configured"
 		return
 	fi
+	load="-P 4"
+	[ -n "$len" ] && load="-u -b 0 -l $len"
 	perf record -q -a -e cpu-clock -o "$TMP/perf.data" -- \
-		sh -c "ip netns exec a iperf3 -c $B4 -t $SECS -P 4 -J >$TMP/iperf.json 2>/dev/null" \
+		sh -c "ip netns exec a iperf3 -c $B4 -t $SECS $load -J >$TMP/iperf.json 2>/dev/null" \
 		>/dev/null 2>&1
-	mbps=$(jq_py "round(d['end']['sum_received']['bits_per_second'] / 1e6, 1)" \
-		<"$TMP/iperf.json" 2>/dev/null)
+	if [ -n "$len" ]; then
+		unit=pkt/s
+		mbps=$(jq_py "round((d['end']['sum']['packets'] - d['end']['sum']['lost_packets']) / d['end']['sum']['seconds'])" \
+			<"$TMP/iperf.json" 2>/dev/null)
+	else
+		mbps=$(jq_py "round(d['end']['sum_received']['bits_per_second'] / 1e6, 1)" \
+			<"$TMP/iperf.json" 2>/dev/null)
+	fi
 	if [ -z "$mbps" ]; then
 		t_fail "$name $stack: traffic flowed"
 		return
 	fi
-	t_diag "$name, $stack: $mbps Mbit/s; top kernel symbols, % of busy samples:"
+	t_diag "$name, $stack: $mbps $unit; top kernel symbols, % of busy samples:"
 	perf report -i "$TMP/perf.data" --no-children --sort sym --stdio \
 		-g none 2>/dev/null | "$PY" -c '
 import re, sys
@@ -69,6 +79,9 @@ for alg in null-sha256 gcm128; do
 	for stack in kipsec kipsec-1cpu native; do
 		profile "tcp $alg tunnel 4 streams" "$stack" "$w"
 	done
+done
+for stack in kipsec native; do
+	profile "udp 64 B gcm128 tunnel" "$stack" "$GCM" 64
 done
 rm -rf "$TMP"
 bench_end
