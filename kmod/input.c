@@ -659,6 +659,13 @@ static bool in_icmp_ours(struct kipsec_net *kn, const void *qdaddr,
 			goto out;
 		if (l4len < sizeof(*uh) + sizeof(spi)) {
 			ours = true;
+			if (mtu) {
+				memcpy(&daddr, qdaddr, family == AF_INET ? 4 : 16);
+				kipsec_sad_learn_pmtu_encap(&kn->sad, &daddr,
+							    family,
+							    ntohs(uh->source),
+							    ntohs(uh->dest), mtu);
+			}
 			goto out;
 		}
 		l4 += sizeof(*uh);

@@ -1169,6 +1169,38 @@ struct kipsec_sa *kipsec_sa_find_outbound_rcu(struct kipsec_sad *sad,
 }
 
 /**
+ * kipsec_sad_learn_pmtu_encap() - a path MTU for ESP-in-UDP SAs by port
+ * @sad: the SAD
+ * @daddr: the quoted outer destination
+ * @family: its family
+ * @sport: the quoted UDP source port (host order)
+ * @dport: the quoted UDP destination port (host order)
+ * @mtu: the MTU the error carried
+ *
+ * An ICMP error whose quote stops at the UDP header names no SPI: every
+ * ESP-in-UDP SA to @daddr between these ports takes the MTU. Caller holds
+ * rcu_read_lock().
+ */
+void kipsec_sad_learn_pmtu_encap(struct kipsec_sad *sad,
+				 const union kipsec_addr *daddr, u16 family,
+				 u16 sport, u16 dport, u32 mtu)
+{
+	struct kipsec_sa_dkey key = {
+		.daddr = *daddr,
+		.family = family,
+		.proto = IPPROTO_ESP,
+	};
+	struct rhlist_head *list, *pos;
+	struct kipsec_sa *sa;
+
+	list = rhltable_lookup(&sad->by_dst, &key, sa_dst_params);
+	rhl_for_each_entry_rcu(sa, pos, list, by_dst)
+		if (sa->encap.type == KIPSEC_ENCAP_ESPINUDP &&
+		    sa->encap.sport == sport && sa->encap.dport == dport)
+			kipsec_sa_learn_pmtu(sa, mtu);
+}
+
+/**
  * kipsec_sa_stats_fold() - sum the per-CPU counters of an SA
  * @sa: the SA
  * @out: sums, indexed by enum kipsec_sa_stat

@@ -326,6 +326,9 @@ static inline bool kipsec_sa_usable(const struct kipsec_sa *sa)
 
 bool kipsec_sa_lft_account(struct kipsec_sa *sa, unsigned int len);
 void kipsec_sa_learn_pmtu(struct kipsec_sa *sa, u32 mtu);
+void kipsec_sad_learn_pmtu_encap(struct kipsec_sad *sad,
+				 const union kipsec_addr *daddr, u16 family,
+				 u16 sport, u16 dport, u32 mtu);
 
 /* The outer path MTU @sa learnt and that has not aged out, or 0. */
 static inline u32 kipsec_sa_pmtu(const struct kipsec_sa *sa)
