@@ -834,6 +834,7 @@ static int put_sa(struct sk_buff *skb, int type, struct kipsec_sa *sa,
 	struct nlattr *nest, *st;
 	time64_t now, used;
 	u64 seq_in;
+	u32 pmtu;
 	int i;
 
 	kipsec_sa_stats_fold(sa, stats);
@@ -876,6 +877,9 @@ static int put_sa(struct sk_buff *skb, int type, struct kipsec_sa *sa,
 	    put_lft(skb, KIPSEC_SA_A_LIFETIME_SOFT, &sa->soft) ||
 	    put_lft(skb, KIPSEC_SA_A_LIFETIME_HARD, &sa->hard) ||
 	    put_lft(skb, KIPSEC_SA_A_CURLFT, &cur))
+		return -EMSGSIZE;
+	pmtu = kipsec_sa_pmtu(sa);
+	if (pmtu && nla_put_u32(skb, KIPSEC_SA_A_PMTU, pmtu))
 		return -EMSGSIZE;
 	if (sa->encap.type != KIPSEC_ENCAP_NONE) {
 		struct nlattr *e = nla_nest_start(skb, KIPSEC_SA_A_ENCAP);

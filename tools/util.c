@@ -146,6 +146,7 @@ static const enum mnl_attr_data_type sa_types[KIPSEC_SA_A_MAX + 1] = {
 	[KIPSEC_SA_A_ENCAP] = MNL_TYPE_NESTED,
 	[KIPSEC_SA_A_SEL] = MNL_TYPE_NESTED,
 	[KIPSEC_SA_A_STATE] = MNL_TYPE_U8,
+	[KIPSEC_SA_A_PMTU] = MNL_TYPE_U32,
 	[KIPSEC_SA_A_CURLFT] = MNL_TYPE_NESTED,
 	[KIPSEC_SA_A_STATS] = MNL_TYPE_NESTED,
 };
@@ -482,6 +483,9 @@ void print_sa(const struct nlattr *nest, const char *key)
 		if (tb[KIPSEC_SA_A_DF])
 			print_string(PRINT_ANY, "df", " df %s",
 				     df_name(mnl_attr_get_u8(tb[KIPSEC_SA_A_DF])));
+		if (tb[KIPSEC_SA_A_PMTU])
+			print_uint(PRINT_ANY, "pmtu", " pmtu %llu",
+				   mnl_attr_get_u32(tb[KIPSEC_SA_A_PMTU]));
 	}
 	if (tb[KIPSEC_SA_A_ALG_AEAD])
 		print_alg("aead", "aead", tb[KIPSEC_SA_A_ALG_AEAD]);

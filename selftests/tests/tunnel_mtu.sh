@@ -116,6 +116,8 @@ suite() {
 		n ha ping "-$fam" -c1 -W1 -M do -s "$size1" "$hb" >/dev/null 2>&1
 		t_eq "${P}IPv$fam: m's ICMP about the outer packet counted in icmp_pmtu" \
 			"$(kipsec_stat ga icmp_pmtu)" $((icmp0 + 1))
+		t_eq "${P}IPv$fam: ... and the SA learnt path MTU 1400 from it" \
+			"$(sa_stat ga "$spi" "$ob" pmtu)" 1400
 		t_check "${P}IPv$fam: ga's outer route to $ob learnt mtu 1400" \
 			bash -c "ip -n ga -$fam route get $ob | grep -q 'mtu 1400'"
 		out=$(n ha ping "-$fam" -c1 -W3 -M do -s "$size1" "$hb" 2>&1)
@@ -399,6 +401,8 @@ h2h_case() {
 	t_diag "${p}$(pcap_count h2h "src $A4 and ip[6:2] & 0x3fff != 0") fragments while learning"
 	t_check "${p}m's ICMP about a 1500-byte ESP packet counted in icmp_pmtu" \
 		test "$(kipsec_stat ga icmp_pmtu)" -gt "$icmp0"
+	t_eq "${p}the SA learnt the path MTU from it" \
+		"$(sa_stat ga "$2" $B4 pmtu)" 1400
 	t_check "${p}ga refused too-big segments (the SA's out_mtu moved)" \
 		test "$(sa_stat ga "$2" $B4 out_mtu)" -gt "$mtu0"
 	t_check "${p}ga's route to gb holds the SA's MTU, $mtu, not less" \

@@ -485,6 +485,8 @@ enum kipsec_encap {
  * @KIPSEC_SA_A_CURLFT: NLA_NESTED, enum kipsec_lft_attr, usage (read-only)
  * @KIPSEC_SA_A_STATS: NLA_NESTED, KIPSEC_STAT_* counters (read-only)
  * @KIPSEC_SA_A_PAD: padding for 64-bit attributes
+ * @KIPSEC_SA_A_PMTU: NLA_U32, the outer path MTU the SA learnt from ICMP
+ *	errors about its own packets, present while it lives (read-only)
  * @__KIPSEC_SA_A_MAX: internal
  */
 enum kipsec_sa_attr {
@@ -511,6 +513,7 @@ enum kipsec_sa_attr {
 	KIPSEC_SA_A_CURLFT,
 	KIPSEC_SA_A_STATS,
 	KIPSEC_SA_A_PAD,
+	KIPSEC_SA_A_PMTU,
 	__KIPSEC_SA_A_MAX
 };
 
