@@ -37,8 +37,8 @@ struct net_device;
  * @nh_off: inbound transport mode: offset of the byte that says ESP
  * @qstate: enum kipsec_qstate (queue.h): where the packet is in the
  *	parallel stage
- * @one_host: outbound: a host-to-host tunnel-mode packet (inner and outer
- *	destination are one address), sized by the route's own MTU
+ * @one_host: outbound: the packet before and after the SA shares a route
+ *	(transport mode, or host-to-host tunnel mode), see out_one_host()
  */
 struct kipsec_skb_cb {
 	struct kipsec_sa *sa;
