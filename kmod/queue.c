@@ -109,20 +109,27 @@ static const struct kipsec_qops *skb_qops(struct sk_buff *skb)
 							&kipsec_qops_in;
 }
 
-/* The head of @sq if its crypto is over, unlinked; else NULL. */
-static struct sk_buff *squeue_pop_done(struct kipsec_squeue *sq)
+/*
+ * Moves the packets at the head of @sq whose crypto is over, at most
+ * KIPSEC_WORKER_BATCH of them, to @done: one hold of the queue's lock per
+ * batch rather than per packet. Bottom halves are off.
+ */
+static void squeue_pop_done(struct kipsec_squeue *sq,
+			    struct sk_buff_head *done)
 {
 	struct sk_buff *skb;
 
-	spin_lock_bh(&sq->q.lock);
-	skb = skb_peek(&sq->q);
-	/* Pairs with kipsec_queue_complete()'s release: qerr is visible. */
-	if (skb && smp_load_acquire(&kipsec_cb(skb)->qstate) >= KIPSEC_Q_DONE)
+	spin_lock(&sq->q.lock);
+	while ((skb = skb_peek(&sq->q))) {
+		/* Pairs with kipsec_queue_complete()'s release: qerr is visible. */
+		if (smp_load_acquire(&kipsec_cb(skb)->qstate) < KIPSEC_Q_DONE)
+			break;
 		__skb_unlink(skb, &sq->q);
-	else
-		skb = NULL;
-	spin_unlock_bh(&sq->q.lock);
-	return skb;
+		__skb_queue_tail(done, skb);
+		if (skb_queue_len(done) == KIPSEC_WORKER_BATCH)
+			break;
+	}
+	spin_unlock(&sq->q.lock);
 }
 
 static bool squeue_head_done(struct kipsec_squeue *sq)
@@ -150,14 +157,16 @@ static bool squeue_head_done(struct kipsec_squeue *sq)
 static void squeue_deliver(struct kipsec_squeue *sq,
 			   const struct kipsec_qops *ops)
 {
+	struct sk_buff_head done;
 	struct sk_buff *skb;
-	unsigned int n;
 
+	__skb_queue_head_init(&done);
 	do {
 		if (test_and_set_bit(0, &sq->running))
 			return;
 		local_bh_disable();
-		for (n = 1; (skb = squeue_pop_done(sq)); n++) {
+		squeue_pop_done(sq, &done);
+		while ((skb = __skb_dequeue(&done))) {
 			struct kipsec_skb_cb *cb = kipsec_cb(skb);
 			bool failed = cb->qstate == KIPSEC_Q_FAILED;
 			int err = cb->qerr;
@@ -167,12 +176,8 @@ static void squeue_deliver(struct kipsec_squeue *sq,
 				ops->failed(skb, err);
 			else
 				ops->done(skb, err);
-			/* Let the softirqs this raised run now and then. */
-			if (!(n % KIPSEC_WORKER_BATCH)) {
-				local_bh_enable();
-				local_bh_disable();
-			}
 		}
+		/* The softirqs the batch raised run here. */
 		local_bh_enable();
 		clear_bit(0, &sq->running);
 		/* Orders the clear before the look at the head (see above). */
