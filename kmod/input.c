@@ -150,20 +150,19 @@ static bool in_ecn_decap(struct sk_buff *skb, u8 outer)
 
 /*
  * Puts a packet on its SA's inbound queue; false if the queue is full.
- * Sets @pending to the packets queued before it.
+ * Sets @spread as kipsec_squeue_enter() says.
  */
 static bool in_enqueue(struct kipsec_sa *sa, struct sk_buff *skb,
-		       unsigned int *pending)
+		       bool *spread)
 {
 	struct kipsec_squeue *sq = &sa->rxq;
 	bool ok;
 
 	spin_lock_bh(&sq->q.lock);
-	*pending = skb_queue_len(&sq->q);
-	ok = *pending < KIPSEC_SQUEUE_LEN;
+	ok = skb_queue_len(&sq->q) < KIPSEC_SQUEUE_LEN;
 	if (ok) {
 		kipsec_cb(skb)->qstate = KIPSEC_Q_IN;
-		__skb_queue_tail(&sq->q, skb);
+		*spread = kipsec_squeue_enter(sq, skb);
 	}
 	spin_unlock_bh(&sq->q.lock);
 	return ok;
@@ -506,7 +505,7 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 {
 	unsigned int ulen = uh ? sizeof(*uh) : 0;
 	union kipsec_addr daddr = {};
-	unsigned int pending = 0;
+	bool spread = false;
 	struct kipsec_skb_cb *cb;
 	struct ip_esp_hdr *esph;
 	struct kipsec_sa *sa;
@@ -602,7 +601,7 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 	}
 	if (uh)
 		cb->encap_sport = uh->source;
-	if (kipsec_parallel() && !in_enqueue(sa, skb, &pending)) {
+	if (kipsec_parallel() && !in_enqueue(sa, skb, &spread)) {
 		kipsec_drop(kn, sa, skb, KIPSEC_STAT_IN_QUEUE_FULL,
 			    __KIPSEC_SA_STAT_MAX);
 		if (outer)
@@ -624,7 +623,7 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 		 */
 		skb_dst_drop(skb);
 		skb->dev = kn->dev;
-		kipsec_queue_crypt(skb, pending);
+		kipsec_queue_crypt(skb, spread);
 		return NF_STOLEN;
 	}
 	err = in_crypt(skb);

@@ -359,10 +359,10 @@ static int out_queued_crypt(struct sk_buff *skb)
 /*
  * Puts a packet on its SA's outbound queue with the next sequence number:
  * under the queue's lock, so that the queue is in sequence order. Sets
- * @pending to the packets queued before it.
+ * @spread as kipsec_squeue_enter() says.
  */
 static int out_enqueue(struct kipsec_sa *sa, struct sk_buff *skb,
-		       unsigned int *pending)
+		       bool *spread)
 {
 	struct kipsec_skb_cb *cb = kipsec_cb(skb);
 	struct kipsec_squeue *sq = &sa->txq;
@@ -370,8 +370,7 @@ static int out_enqueue(struct kipsec_sa *sa, struct sk_buff *skb,
 	u64 seq;
 
 	spin_lock_bh(&sq->q.lock);
-	*pending = skb_queue_len(&sq->q);
-	if (*pending >= KIPSEC_SQUEUE_LEN) {
+	if (skb_queue_len(&sq->q) >= KIPSEC_SQUEUE_LEN) {
 		err = -ENOBUFS;
 	} else if (kipsec_seq_next(&sa->seq_out, sa->flags & KIPSEC_SA_F_ESN,
 				   &seq)) {
@@ -379,7 +378,7 @@ static int out_enqueue(struct kipsec_sa *sa, struct sk_buff *skb,
 	} else {
 		cb->seq = seq;
 		cb->qstate = KIPSEC_Q_OUT;
-		__skb_queue_tail(&sq->q, skb);
+		*spread = kipsec_squeue_enter(sq, skb);
 	}
 	spin_unlock_bh(&sq->q.lock);
 	return err;
@@ -440,7 +439,7 @@ static void out_one(struct net *net, struct kipsec_sa *sa,
 	struct kipsec_net *kn = kipsec_pernet(net);
 	bool queued = !next && kipsec_parallel();
 	bool one_host = out_one_host(sa, skb);
-	unsigned int pending = 0;
+	bool spread = false;
 	struct kipsec_skb_cb *cb;
 	u64 seq = 0;
 	int err;
@@ -490,7 +489,7 @@ static void out_one(struct net *net, struct kipsec_sa *sa,
 	cb->next = next;
 	cb->one_host = one_host;
 	if (queued)
-		err = out_enqueue(sa, skb, &pending);
+		err = out_enqueue(sa, skb, &spread);
 	else if (kipsec_seq_next(&sa->seq_out, sa->flags & KIPSEC_SA_F_ESN,
 				 &seq))
 		err = -EOVERFLOW;
@@ -508,7 +507,7 @@ static void out_one(struct net *net, struct kipsec_sa *sa,
 
 	atomic_inc(&kn->inflight);
 	if (queued) {
-		kipsec_queue_crypt(skb, pending || more);
+		kipsec_queue_crypt(skb, spread || more);
 		return;
 	}
 	err = out_crypt(skb, seq);

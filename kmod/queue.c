@@ -7,9 +7,10 @@
  * flows) keeps one CPU busy and leaves the others idle. Here the hook puts
  * the packet on its SA's queue (struct kipsec_squeue: arrival order;
  * outbound sequence numbers are assigned under the queue's lock, so the
- * queue is also in sequence order). A packet alone on its SA has its
+ * queue is also in sequence order). A packet alone on a quiet SA has its
  * crypto started at once by the hook; the packets of a burst (a backlog on
- * the SA, the segments of a GSO packet) go to the CPUs in turn: the hook's
+ * the SA, the segments of a GSO packet) and those of a busy SA (a high
+ * packet rate, even one packet at a time) go to the CPUs in turn: the hook's
  * own CPU handles its turns directly, the others through the ring of their
  * worker, which starts the crypto of each packet it takes. A completion,
  * synchronous or asynchronous, marks its packet done and then delivers
@@ -82,6 +83,41 @@ void kipsec_squeue_init(struct kipsec_squeue *sq)
 {
 	skb_queue_head_init(&sq->q);
 	sq->running = 0;
+	sq->tick = jiffies;
+	sq->tick_pkts = 0;
+	sq->last_pkts = 0;
+}
+
+/**
+ * kipsec_squeue_enter() - put a packet at the tail of its SA's queue
+ * @sq: the queue, its lock held (the caller assigns what must follow
+ *	the queue's order, such as the outbound sequence number, under it)
+ * @skb: the packet, its kipsec_cb(skb)->qstate set
+ *
+ * Return: whether the packet's crypto should go to the CPUs in turn
+ * rather than stay on this one (kipsec_queue_crypt()'s @spread): other
+ * packets of the SA are pending, or the SA is busy, carrying
+ * %KIPSEC_SPREAD_RATE packets per second or more in this jiffy or the one
+ * before. A busy SA whose packets come one at a time (a stream of small
+ * datagrams, forwarded traffic from one receive queue) would otherwise
+ * never have a backlog and stay on one CPU; a sparse one (a ping, a
+ * request now and then) keeps the latency of being handled at once.
+ */
+bool kipsec_squeue_enter(struct kipsec_squeue *sq, struct sk_buff *skb)
+{
+	unsigned int busy = DIV_ROUND_UP(KIPSEC_SPREAD_RATE, HZ);
+	unsigned long now = jiffies;
+	bool pending = !skb_queue_empty(&sq->q);
+
+	lockdep_assert_held(&sq->q.lock);
+	if (now != sq->tick) {
+		sq->last_pkts = now - sq->tick == 1 ? sq->tick_pkts : 0;
+		sq->tick = now;
+		sq->tick_pkts = 0;
+	}
+	sq->tick_pkts++;
+	__skb_queue_tail(&sq->q, skb);
+	return pending || sq->tick_pkts >= busy || sq->last_pkts >= busy;
 }
 
 /**
@@ -240,11 +276,12 @@ static void crypt_worker(struct work_struct *work)
  * @skb: the packet, on its SA's queue with kipsec_cb(skb)->qstate
  *	KIPSEC_Q_OUT or KIPSEC_Q_IN; it belongs to the queue from here on
  * @spread: other packets of the SA are pending or follow at once (a
- *	backlog, the segments of a GSO packet)
+ *	backlog, the segments of a GSO packet), or the SA is busy (see
+ *	kipsec_squeue_enter())
  *
- * Any context. A packet alone on its SA is handled here and now: handing
- * it to another CPU would only add a wake-up to its latency. Packets of a
- * burst go to the CPUs in turn; this CPU's turns are handled here, the
+ * Any context. A packet alone on a quiet SA is handled here and now:
+ * handing it to another CPU would only add a wake-up to its latency.
+ * Packets of a burst or of a busy SA go to the CPUs in turn; this CPU's turns are handled here, the
  * others by their workers (here too when a ring is full). With parallel=2
  * this CPU's turns go through its worker as well, so that a guest with one
  * vCPU exercises the rings and workers.

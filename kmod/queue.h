@@ -15,14 +15,26 @@
  * @q: packets whose crypto is pending or done, oldest first; its lock
  *	also orders outbound sequence numbers
  * @running: bit 0 set while one context delivers from the head
+ * @tick: the jiffy that @tick_pkts counts in (under @q's lock)
+ * @tick_pkts: packets that entered the queue during @tick
+ * @last_pkts: packets that entered it during the jiffy before @tick
  */
 struct kipsec_squeue {
 	struct sk_buff_head q;
 	unsigned long running;
+	unsigned long tick;
+	unsigned int tick_pkts;
+	unsigned int last_pkts;
 };
 
 /* At most this many packets of one SA and direction wait in the queue. */
 #define KIPSEC_SQUEUE_LEN	1024
+
+/*
+ * An SA and direction carrying at least this many packets per second has
+ * its packets spread over the CPUs even when they come one at a time.
+ */
+#define KIPSEC_SPREAD_RATE	2000
 
 /**
  * enum kipsec_qstate - where a packet is in the parallel stage
@@ -59,6 +71,7 @@ extern const struct kipsec_qops kipsec_qops_out;
 extern const struct kipsec_qops kipsec_qops_in;
 
 void kipsec_squeue_init(struct kipsec_squeue *sq);
+bool kipsec_squeue_enter(struct kipsec_squeue *sq, struct sk_buff *skb);
 bool kipsec_parallel(void);
 void kipsec_queue_crypt(struct sk_buff *skb, bool spread);
 void kipsec_queue_complete(struct kipsec_squeue *sq, struct sk_buff *skb,
