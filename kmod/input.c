@@ -650,6 +650,7 @@ static bool in_icmp_ours(struct kipsec_net *kn, const void *qdaddr,
 	bool ours = false;
 	__be32 spi;
 
+	memcpy(&daddr, qdaddr, family == AF_INET ? 4 : 16);
 	rcu_read_lock();
 	if (proto == IPPROTO_UDP) {
 		const struct udphdr *uh = (const struct udphdr *)l4;
@@ -658,13 +659,11 @@ static bool in_icmp_ours(struct kipsec_net *kn, const void *qdaddr,
 			goto out;
 		if (l4len < sizeof(*uh) + sizeof(spi)) {
 			ours = true;
-			if (mtu) {
-				memcpy(&daddr, qdaddr, family == AF_INET ? 4 : 16);
+			if (mtu)
 				kipsec_sad_learn_pmtu_encap(&kn->sad, &daddr,
 							    family,
 							    ntohs(uh->source),
 							    ntohs(uh->dest), mtu);
-			}
 			goto out;
 		}
 		l4 += sizeof(*uh);
@@ -674,7 +673,6 @@ static bool in_icmp_ours(struct kipsec_net *kn, const void *qdaddr,
 	if (proto == IPPROTO_AH)
 		l4 += 4;	/* next header, length, reserved */
 	memcpy(&spi, l4, sizeof(spi));
-	memcpy(&daddr, qdaddr, family == AF_INET ? 4 : 16);
 	sa = kipsec_sa_lookup_rcu(&kn->sad, spi, &daddr, family, proto);
 	if (sa)
 		ours = !memcmp(&sa->saddr, qsaddr, family == AF_INET ? 4 : 16);
