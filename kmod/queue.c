@@ -281,10 +281,10 @@ static void crypt_worker(struct work_struct *work)
  *
  * Any context. A packet alone on a quiet SA is handled here and now:
  * handing it to another CPU would only add a wake-up to its latency.
- * Packets of a burst or of a busy SA go to the CPUs in turn; this CPU's turns are handled here, the
- * others by their workers (here too when a ring is full). With parallel=2
- * this CPU's turns go through its worker as well, so that a guest with one
- * vCPU exercises the rings and workers.
+ * Packets of a burst or of a busy SA go to the CPUs in turn; this CPU's
+ * turns are handled here, the others by their workers (here too when a
+ * ring is full). With parallel=2 this CPU's turns go through its worker as
+ * well, so that a guest with one vCPU exercises the rings and workers.
  */
 void kipsec_queue_crypt(struct sk_buff *skb, bool spread)
 {
