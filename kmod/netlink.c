@@ -1571,7 +1571,9 @@ static int kipsec_nl_policy_new(struct sk_buff *in, struct genl_info *info)
 	notify_policy(net, update ? KIPSEC_CMD_POLICY_UPDATE :
 				    KIPSEC_CMD_POLICY_NEW, pol);
 	kipsec_policy_put(old);
-	err = reply_policy(info, pol);
+	/* The policy as added (with its id) only to a requester who asks. */
+	if (info->nlhdr->nlmsg_flags & NLM_F_ECHO)
+		err = reply_policy(info, pol);
 out:
 	kipsec_policy_put(pol);
 	return err;

@@ -246,7 +246,7 @@ static void want_policy(const struct child *c, uint8_t dir,
 	 */
 	prio = CHILD_PRIORITY_BASE + 4 * (256 - src->plen - dst->plen) +
 	       2 * od + !(src->proto | dst->proto);
-	nlh = nl_msg(buf, KIPSEC_CMD_POLICY_NEW, 0);
+	nlh = nl_msg(buf, KIPSEC_CMD_POLICY_NEW, NLM_F_ECHO);
 	n = mnl_attr_nest_start(nlh, KIPSEC_A_POLICY);
 	mnl_attr_put_u8(nlh, KIPSEC_POL_A_DIR, dir);
 	mnl_attr_put_u32(nlh, KIPSEC_POL_A_PRIORITY, prio);
@@ -710,7 +710,7 @@ void pol_acquire(int vici, uint32_t id, const char *tuple)
 static void bypass_add(uint16_t family, uint8_t dir, bool sport, uint16_t port)
 {
 	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh = nl_msg(buf, KIPSEC_CMD_POLICY_NEW, 0);
+	struct nlmsghdr *nlh = nl_msg(buf, KIPSEC_CMD_POLICY_NEW, NLM_F_ECHO);
 	struct nlattr *n = mnl_attr_nest_start(nlh, KIPSEC_A_POLICY);
 	struct nlattr *sel;
 	uint32_t id = 0;

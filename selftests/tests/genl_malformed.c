@@ -260,6 +260,51 @@ static void del_sa(void)
 	transact(nlh, ext, sizeof(ext));
 }
 
+/*
+ * Send the base policy with NLM_F_ACK and @flags; return the replies that
+ * came before the ack (-errno on failure) and the policy id they carried.
+ */
+static int pol_replies(uint16_t flags, uint32_t *id)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	unsigned int portid = mnl_socket_get_portid(nl);
+	struct pol_req p = pol_base();
+	struct nlmsghdr *nlh, *r;
+	int n, replies = 0;
+
+	*id = 0;
+	nlh = msg_start(buf, p.cmd, NLM_F_ACK | flags);
+	build_pol(nlh, &p);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n < 0)
+			return -errno;
+		for (r = (struct nlmsghdr *)buf; mnl_nlmsg_ok(r, n);
+		     r = mnl_nlmsg_next(r, &n)) {
+			struct nlattr *a, *b;
+
+			if (r->nlmsg_seq != seq || r->nlmsg_pid != portid)
+				continue;
+			if (r->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = mnl_nlmsg_get_payload(r);
+
+				return e->error ? e->error : replies;
+			}
+			replies++;
+			mnl_attr_for_each(a, r, GENL_HDRLEN) {
+				if (mnl_attr_get_type(a) != KIPSEC_A_POLICY)
+					continue;
+				mnl_attr_for_each_nested(b, a)
+					if (mnl_attr_get_type(b) ==
+					    KIPSEC_POL_A_ID)
+						*id = mnl_attr_get_u32(b);
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE], ext[512];
@@ -287,6 +332,21 @@ int main(void)
 	printf("# control policy: %s %s\n", strerror(-err), ext);
 	report(!err, "control: the base policy request is accepted");
 	del_sa();
+
+	/* POLICY_NEW replies with the policy only when asked (NLM_F_ECHO). */
+	{
+		uint32_t id;
+		int r = pol_replies(0, &id);
+
+		printf("# policy add without NLM_F_ECHO: %d replies\n", r);
+		report(r == 0, "POLICY_NEW without NLM_F_ECHO: the ack alone");
+		del_sa();
+		r = pol_replies(NLM_F_ECHO, &id);
+		printf("# policy add with NLM_F_ECHO: %d replies, id %u\n",
+		       r, id);
+		report(r == 1 && id, "POLICY_NEW with NLM_F_ECHO: one reply with the policy's id");
+		del_sa();
+	}
 	report(dump_count(KIPSEC_CMD_SA_GET) == 0 &&
 	       dump_count(KIPSEC_CMD_POLICY_GET) == 0,
 	       "control: flushed, both tables empty");

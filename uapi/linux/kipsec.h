@@ -166,7 +166,9 @@
  *                KIPSEC_TMPL_A_REQID: NLA_U32 (0 = any)
  *                KIPSEC_TMPL_A_SPI: NLA_BE32 (0 or absent = any)
  *                KIPSEC_TMPL_A_LEVEL: NLA_U8, enum kipsec_level
- *    Reply to POLICY_NEW: KIPSEC_A_POLICY with KIPSEC_POL_A_ID.
+ *    Reply, only to a request with NLM_F_ECHO: KIPSEC_A_POLICY as added
+ *    or updated, with KIPSEC_POL_A_ID (as native XFRM and rtnetlink, no
+ *    reply otherwise: the ack alone).
  *
  * KIPSEC_CMD_POLICY_DEL, KIPSEC_CMD_POLICY_GET
  * -------------------------------------------
