@@ -271,7 +271,13 @@ int nl_dump_print(struct nlmsghdr *nlh, nl_cb_t cb, void *data,
 	}
 }
 
-/* -batch: many requests per sendmsg, acks read after each write. */
+/*
+ * -batch: many requests per sendmsg. Only the last request of a write asks
+ * for an ack: the kernel handles the requests of one write in order, in
+ * the writer's context, and acks every failed one whether asked or not, so
+ * the last ack follows every error of the write. One ack per write instead
+ * of one per request.
+ */
 struct pending {
 	uint32_t seq;
 	int line;
@@ -281,6 +287,7 @@ struct pending {
 static struct {
 	uint8_t *buf;
 	size_t len;
+	size_t last;	/* offset of the last request in buf */
 	struct pending *p;
 	unsigned int n, cap;
 	int reported;
@@ -309,9 +316,10 @@ int nl_submit(struct nlmsghdr *nlh, const char *what)
 		if (nl_batch_flush())
 			return opts.force ? 0 : -1;
 	}
-	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_flags &= ~NLM_F_ACK;
 	nlh->nlmsg_seq = ++nl.seq;
 	memcpy(batch.buf + batch.len, nlh, nlh->nlmsg_len);
+	batch.last = batch.len;
 	batch.len += NLMSG_ALIGN(nlh->nlmsg_len);
 	batch.p[batch.n++] = (struct pending){ nlh->nlmsg_seq, opts.line, what };
 	return 0;
@@ -336,12 +344,15 @@ static struct pending *find_pending(uint32_t seq)
 
 int nl_batch_flush(void)
 {
-	unsigned int acked = 0;
 	int errors = 0, saved_line = opts.line;
+	bool done = false;
+	uint32_t last_seq;
 	ssize_t sent;
 
 	if (!batch.n)
 		return 0;
+	last_seq = batch.p[batch.n - 1].seq;
+	((struct nlmsghdr *)(batch.buf + batch.last))->nlmsg_flags |= NLM_F_ACK;
 	sent = mnl_socket_sendto(nl.sock, batch.buf, batch.len);
 	explicit_bzero(batch.buf, batch.len);
 	if (sent < 0) {
@@ -351,7 +362,7 @@ int nl_batch_flush(void)
 		batch.errors++;
 		return 1;
 	}
-	while (acked < batch.n) {
+	while (!done) {
 		const struct nlmsghdr *nlh;
 		ssize_t n = mnl_socket_recvfrom(nl.sock, rbuf, sizeof(rbuf));
 
@@ -375,7 +386,7 @@ int nl_batch_flush(void)
 			p = find_pending(nlh->nlmsg_seq);
 			if (!p)
 				continue;
-			acked++;
+			done |= p->seq == last_seq;
 			if (!e->error)
 				continue;
 			errors++;
@@ -467,8 +478,9 @@ int nl_open(void)
 	mnl_socket_setsockopt(nl.sock, NETLINK_EXT_ACK, &one, sizeof(one));
 	mnl_socket_setsockopt(nl.sock, NETLINK_CAP_ACK, &one, sizeof(one));
 	/*
-	 * Every pipelined request queues an ack (and a policy id reply);
-	 * a full receive buffer would drop them, so size batches to it.
+	 * Every failed pipelined request queues an error ack (with its
+	 * extended ack); a full receive buffer would drop them, so size
+	 * batches to it.
 	 */
 	if (setsockopt(mnl_socket_get_fd(nl.sock), SOL_SOCKET, SO_RCVBUFFORCE,
 		       &rcv, sizeof(rcv)) == 0) {

@@ -126,6 +126,24 @@ t_eq "batch error names the line" "$(cat "$TMP/err")" \
 t_check "batch lines before the error were applied" quiet $K sa get $A spi 0x3000
 $K sa del $A spi 0x3000
 
+# Kernel errors inside one pipelined write: only the write's last request
+# asks for an ack, so each error must still come back, named by its line,
+# whether it is the last request or not; -force applies the rest.
+SA3="aead rfc4106(gcm(aes)) $AEAD_KEY 128"
+for spi in 0x3002 0x3002 0x3003 0x3003 0x3004 0x3004; do
+	echo "sa add $A spi $spi $SA3"
+done > "$TMP/batch"
+$K -force -batch "$TMP/batch" 2>"$TMP/err"
+rc=$?
+t_eq "batch kernel errors: exit status 1" "$rc" 1
+t_eq "batch kernel errors: each named by its line (2, 4, 6)" \
+	"$(sed -n 's/^kipsec: batch line \([0-9]*\): sa add: File exists.*/\1/p' "$TMP/err" | tr '\n' ' ')" \
+	"2 4 6 "
+t_eq "batch kernel errors: nothing else reported" "$(wc -l < "$TMP/err")" 3
+t_check "batch lines after a kernel error were applied" \
+	quiet $K sa get $A spi 0x3004
+for spi in 0x3002 0x3003 0x3004; do $K sa del $A spi $spi; done
+
 # Unprivileged: no CAP_NET_ADMIN, no change, no keys.
 # (a copy nobody can surely execute, wherever $KIPSEC lives)
 NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all"
