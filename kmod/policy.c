@@ -739,6 +739,21 @@ unsigned int kipsec_spd_flush(struct kipsec_spd *spd, int dir)
 	return n;
 }
 
+#ifdef KIPSEC_DEBUG
+/*
+ * Debug build: what lookups did, per CPU, for the benchmark's report
+ * (classes probed, filter passes, buckets found, policies compared).
+ */
+struct spd_work {
+	u64 probes, passes, buckets, pols;
+};
+
+static DEFINE_PER_CPU(struct spd_work, spd_work);
+#define SPD_WORK(field) this_cpu_inc(spd_work.field)
+#else
+#define SPD_WORK(field) do { } while (0)
+#endif
+
 /**
  * kipsec_policy_lookup_rcu() - the policy that applies to a flow
  * @spd: the SPD
@@ -775,15 +790,19 @@ struct kipsec_policy *kipsec_policy_lookup_rcu(struct kipsec_spd *spd, u8 dir,
 		kipsec_addr_mask(&key.daddr, &flow->daddr, flow->family,
 				 c->dplen);
 		f = rcu_dereference(c->filter);
+		SPD_WORK(probes);
 		if (f) {
 			w = filter_word(f, &key, flow->family, &m);
 			if ((READ_ONCE(*w) & m) != m)
 				continue;
 		}
+		SPD_WORK(passes);
 		b = rhashtable_lookup(&c->ht, &key, bucket_params);
 		if (!b)
 			continue;
+		SPD_WORK(buckets);
 		hlist_for_each_entry_rcu(pol, &b->pols, bnode) {
+			SPD_WORK(pols);
 			if (best && !pol_before(pol, best))
 				break;
 			if (sel_match_l4(&pol->sel, flow)) {

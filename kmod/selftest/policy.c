@@ -462,13 +462,33 @@ free:
 	return ok;
 }
 
+/* The lookups' work counters (policy.c), summed over the CPUs. */
+static struct spd_work pt_work(void)
+{
+	struct spd_work sum = {};
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		const struct spd_work *w = per_cpu_ptr(&spd_work, cpu);
+
+		sum.probes += READ_ONCE(w->probes);
+		sum.passes += READ_ONCE(w->passes);
+		sum.buckets += READ_ONCE(w->buckets);
+		sum.pols += READ_ONCE(w->pols);
+	}
+	return sum;
+}
+
 /*
  * ns per lookup over the flows (@hot: the first flow every time, as one
- * busy connection sees it); false if a lookup found no policy.
+ * busy connection sees it); false if a lookup found no policy. With
+ * @work, what the lookups did (the counters' growth over the run).
  */
 static bool pt_time_lookups(struct kipsec_spd *spd,
-			    const struct kipsec_flow *flows, bool hot, u64 *ns)
+			    const struct kipsec_flow *flows, bool hot, u64 *ns,
+			    struct spd_work *work)
 {
+	struct spd_work w0 = pt_work(), w1;
 	unsigned int i, found = 0;
 	u64 t0;
 
@@ -479,6 +499,13 @@ static bool pt_time_lookups(struct kipsec_spd *spd,
 						    &flows[hot ? 0 : i]);
 	*ns = div_u64(ktime_get_ns() - t0, PT_FLOWS);
 	rcu_read_unlock();
+	w1 = pt_work();
+	if (work) {
+		work->probes += w1.probes - w0.probes;
+		work->passes += w1.passes - w0.passes;
+		work->buckets += w1.buckets - w0.buckets;
+		work->pols += w1.pols - w0.pols;
+	}
 	return found == PT_FLOWS;
 }
 
@@ -494,7 +521,8 @@ static int pt_u64_cmp(const void *a, const void *b)
  * them (10, 1k, 10k, 100k, 10, 1k, ...) so that a disturbance of the host
  * hits every size alike. Median and minimum of PT_ROUNDS per size.
  */
-static void pt_report(u16 family, const char *what, u64 (*ns)[PT_ROUNDS])
+static void pt_report(u16 family, const char *what, u64 (*ns)[PT_ROUNDS],
+		      const struct spd_work *work)
 {
 	unsigned int s;
 	u64 med0 = 1;
@@ -510,6 +538,19 @@ static void pt_report(u16 family, const char *what, u64 (*ns)[PT_ROUNDS])
 			family == AF_INET ? 4 : 6, what, pt_sizes[s],
 			PT_NCLASSES, med, ns[s][0], ns[s][PT_ROUNDS - 1],
 			div64_u64(med * 100, med0), pt_sizes[0]);
+		if (work) {
+			/* Per lookup, in hundredths. */
+			u64 n = (u64)PT_ROUNDS * PT_FLOWS;
+			u64 p = div64_u64(work[s].probes * 100, n);
+			u64 f = div64_u64(work[s].passes * 100, n);
+			u64 b = div64_u64(work[s].buckets * 100, n);
+			u64 c = div64_u64(work[s].pols * 100, n);
+
+			pr_info("policy bench: IPv%u %s, %u policies, per lookup: %llu.%02llu classes probed, %llu.%02llu filter passes, %llu.%02llu buckets found, %llu.%02llu policies compared\n",
+				family == AF_INET ? 4 : 6, what, pt_sizes[s],
+				p / 100, p % 100, f / 100, f % 100,
+				b / 100, b % 100, c / 100, c % 100);
+		}
 	}
 }
 
@@ -522,6 +563,7 @@ static void pt_report(u16 family, const char *what, u64 (*ns)[PT_ROUNDS])
 static void pt_bench_family(u16 family, struct kipsec_flow *flows)
 {
 	u64 (*cold)[PT_ROUNDS], (*hot)[PT_ROUNDS];
+	struct spd_work work[PT_SIZES] = {};
 	struct kipsec_spd *spds;
 	unsigned int s, r, i;
 	u64 t0, t_add = 0;
@@ -549,16 +591,18 @@ static void pt_bench_family(u16 family, struct kipsec_flow *flows)
 			struct kipsec_flow *f = flows + s * PT_FLOWS;
 
 			pt_bench_flows(family, f, pt_sizes[s]);
-			if (!pt_time_lookups(&spds[s], f, false, &cold[s][r]) ||
-			    !pt_time_lookups(&spds[s], f, true, &hot[s][r])) {
+			if (!pt_time_lookups(&spds[s], f, false, &cold[s][r],
+					     &work[s]) ||
+			    !pt_time_lookups(&spds[s], f, true, &hot[s][r],
+					     NULL)) {
 				pr_err("policy bench: a lookup found no policy\n");
 				goto destroy;
 			}
 			cond_resched();
 		}
 	}
-	pt_report(family, "random flows", cold);
-	pt_report(family, "one flow", hot);
+	pt_report(family, "random flows", cold, work);
+	pt_report(family, "one flow", hot, NULL);
 	pr_info("policy bench: IPv%u, %u policies added in %llu ms\n",
 		family == AF_INET ? 4 : 6, pt_sizes[PT_SIZES - 1],
 		div_u64(t_add, NSEC_PER_MSEC));
