@@ -96,6 +96,31 @@ bench() {
 		"$(stats "${N[@]}")" "$(ratio "$mk" "$mn")" "$(ratio "$mi" "$mn")")"
 	t_ok "$name: every run carried traffic"
 	LAST_KIPSEC=$mk
+	LAST_NATIVE=$mn
+}
+
+# busy_jiffies: jiffies the vCPUs spent busy, and in all, "BUSY TOTAL"
+# (summed over the vCPUs, from /proc/stat: user, nice, system, irq and
+# softirq are busy; idle, iowait and steal are not).
+busy_jiffies() {
+	awk '/^cpu[0-9]/ { for (i = 2; i <= 9; i++) t += $i; b += $2 + $3 + $4 + $7 + $8 }
+		END { print b, t }' /proc/stat
+}
+
+# plain_tcp: one TCP stream a -> b with no IPsec at all, "MBPS COST":
+# Mbit/s, and the vCPU-seconds the path spent per Mbit (how busy the
+# vCPUs were, in vCPUs, over the Mbit/s).
+plain_tcp() {
+	local b0 b1 v
+	flush_all
+	b0=$(busy_jiffies)
+	v=$(tcp_mbps 1)
+	b1=$(busy_jiffies)
+	[ -n "$v" ] && [ "$v" != 0 ] || return 0
+	awk -v v="$v" -v b0="${b0% *}" -v t0="${b0#* }" -v b1="${b1% *}" \
+		-v t1="${b1#* }" -v n="$(nproc)" 'BEGIN {
+		busy = n * (b1 - b0) / (t1 - t0)
+		printf "%s %.6f\n", v, busy / v }'
 }
 
 # cpu_share CMD...: run CMD (its output discarded) and print how busy each
@@ -124,7 +149,7 @@ t_diag "under TCG the crypto is emulated: read the ratios, not the absolute figu
 
 for mode in tunnel transport; do
 	bench "tcp gcm128 $mode 1 stream" Mbit/s "$GCM" $mode tcp_mbps 1
-	[ "$mode" = tunnel ] && GCM_TCP=$LAST_KIPSEC
+	[ "$mode" = tunnel ] && GCM_TCP=$LAST_KIPSEC GCM_NAT=$LAST_NATIVE
 	bench "tcp gcm128 $mode 4 streams" Mbit/s "$GCM" $mode tcp_mbps 4
 	bench "tcp null-sha256 $mode 1 stream" Mbit/s "$NUL" $mode tcp_mbps 1
 	bench "tcp null-sha256 $mode 4 streams" Mbit/s "$NUL" $mode tcp_mbps 4
@@ -159,32 +184,61 @@ done
 # in the same boot. The module never stays loaded (-EAGAIN by design).
 dmesg -C
 modprobe tcrypt mode=211 sec=1 >/dev/null 2>&1
-# The section is "testing speed of rfc4106(gcm(aes)) (DRIVER) encryption",
-# lines "test N (K bit key, S byte blocks): X operations in T seconds
-# (B bytes)"; the first key size and the block size nearest 1424 count.
+# The sections are "testing speed of rfc4106(gcm(aes)) (DRIVER) encryption"
+# (and decryption), lines "test N (K bit key, S byte blocks): X operations
+# in T seconds (B bytes)"; the first key size and the block size nearest
+# 1424 count. Prints "ENC_MBPS BLOCK DEC_MBPS" (DEC_MBPS 0 if missing).
 ceil=$(dmesg | "$PY" -c '
 import re, sys
-on, key, best = False, None, None
+on, key, best = None, None, {}
 for line in sys.stdin:
     if "testing speed of" in line:
-        on = "rfc4106(gcm(aes))" in line and "encryption" in line
+        on = None
+        if "rfc4106(gcm(aes))" in line:
+            on = "enc" if "encryption" in line else "dec" if "decryption" in line else None
         continue
     m = re.search(r"\((\d+) bit key, (\d+) byte blocks\).*in (\d+) seconds? \((\d+) bytes\)", line)
     if not on or not m:
         continue
     k, bs, secs, nbytes = map(int, m.groups())
     key = key or k
-    if k == key and (best is None or abs(bs - 1424) < best[0]):
-        best = (abs(bs - 1424), bs, nbytes * 8 / secs / 1e6)
-if best:
-    print("%.1f %d" % (best[2], best[1]))
+    b = best.get(on)
+    if k == key and (b is None or abs(bs - 1424) < b[0]):
+        best[on] = (abs(bs - 1424), bs, nbytes * 8 / secs / 1e6)
+if "enc" in best:
+    dec = best.get("dec")
+    print("%.1f %d %.1f" % (best["enc"][2], best["enc"][1],
+                            dec[2] if dec and dec[1] == best["enc"][1] else 0))
 ')
-CEIL_BS=${ceil#* }
-ceil=${ceil% *}
+read -r ceil CEIL_BS ceil_dec <<<"$ceil"
 if [ -n "$ceil" ]; then
 	t_diag "$(printf 'tcrypt rfc4106(gcm(aes)) 128-bit %s B: %.1f Mbit/s one CPU; kipsec tunnel 1 stream: %s Mbit/s = %.0f%% of it' \
 		"$CEIL_BS" "$ceil" "${GCM_TCP:-0}" "$(awk -v a="${GCM_TCP:-0}" -v b="$ceil" 'BEGIN { print 100 * a / b }')")"
 	t_ok "tcrypt ceiling measured"
+	# What this VM's path allows any IPsec stack. With no IPsec, a -> b
+	# costs COST vCPU-seconds per Mbit (plain_tcp); a tunnel adds the
+	# cipher twice (a encrypts, b decrypts, same VM), 1/ENC + 1/DEC more.
+	# With N vCPUs all busy no stack carries more than N / (COST + 1/ENC
+	# + 1/DEC) Mbit/s (more packets per Mbit under IPsec only lower it).
+	P=(); C=()
+	for _ in $(seq 1 "$RUNS"); do
+		read -r v c <<<"$(plain_tcp)"
+		[ -n "$v" ] && P+=("$v") && C+=("$c")
+	done
+	if [ ${#P[@]} -gt 0 ] && [ "${ceil_dec:-0}" != 0 ]; then
+		mp=$(median "${P[@]}"); mc=$(median "${C[@]}")
+		bound=$(awk -v n="$(nproc)" -v c="$mc" -v e="$ceil" -v d="$ceil_dec" \
+			'BEGIN { printf "%.1f", n / (c + 1 / e + 1 / d) }')
+		t_diag "$(printf 'tcp with no IPsec, 1 stream: %s Mbit/s, %.2f vCPUs busy; tcrypt decryption %.1f Mbit/s' \
+			"$(stats "${P[@]}")" "$(awk -v a="$mp" -v c="$mc" 'BEGIN { print a * c }')" "$ceil_dec")"
+		t_diag "$(printf 'ceiling of this VM path for any IPsec stack: %s Mbit/s = %.0f%% of tcrypt; kipsec reaches %.0f%% of it, native %.0f%%' \
+			"$bound" "$(awk -v a="$bound" -v b="$ceil" 'BEGIN { print 100 * a / b }')" \
+			"$(awk -v a="${GCM_TCP:-0}" -v b="$bound" 'BEGIN { print 100 * a / b }')" \
+			"$(awk -v a="${GCM_NAT:-0}" -v b="$bound" 'BEGIN { print 100 * a / b }')")"
+		t_ok "path ceiling measured"
+	else
+		t_fail "path ceiling measured (plain runs ${#P[@]}, decryption '${ceil_dec}')"
+	fi
 else
 	t_diag "tcrypt printed: $(dmesg | grep -i 'speed\|byte blocks' | head -5 | tr '\n' '|')"
 	t_fail "tcrypt ceiling measured"
