@@ -298,9 +298,7 @@ struct kipsec_sa *kipsec_sa_create(const struct kipsec_sa_cfg *cfg,
 		err = -ENOMEM;
 		goto err_free;
 	}
-	err = dst_cache_init(&sa->dst_cache, GFP_KERNEL);
-	if (err)
-		goto err_free;
+	/* sa->dst_cache is set up on the first packet out (out_dst_cache()). */
 	sa->stats = alloc_percpu(struct kipsec_sa_pcpu_stats);
 	if (!sa->stats) {
 		err = -ENOMEM;

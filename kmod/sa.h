@@ -199,7 +199,9 @@ struct kipsec_sa_cfg {
  * @lock: protects the inbound replay state
  * @replay: inbound anti-replay state, under @lock; replaced (not resized)
  *	by SA_UPDATE under @lock
- * @dst_cache: outer route (tunnel mode), per CPU
+ * @dst_cache: outer route (tunnel mode), per CPU; set up by the datapath
+ *	on the SA's first tunnel-mode packet (see @dst_cache_state)
+ * @dst_cache_state: enum kipsec_sa_dst_cache_state
  * @pmtu: outer path MTU learnt from ICMP about this SA's own packets
  *	(RFC 4301 8.2.1), 0 if none; see kipsec_sa_pmtu()
  * @pmtu_expires: jiffies when @pmtu ages out (RFC 4301 8.2.2)
@@ -214,6 +216,18 @@ struct kipsec_sa_cfg {
  * @refcnt: references; the SAD holds one while the SA is linked
  * @free_work: frees the SA after a grace period, in process context
  */
+/**
+ * enum kipsec_sa_dst_cache_state - whether an SA's route cache is set up
+ * @KIPSEC_SA_DST_CACHE_NONE: not yet (or its allocation failed)
+ * @KIPSEC_SA_DST_CACHE_BUSY: one CPU is setting it up
+ * @KIPSEC_SA_DST_CACHE_READY: set up, usable by every CPU
+ */
+enum kipsec_sa_dst_cache_state {
+	KIPSEC_SA_DST_CACHE_NONE,
+	KIPSEC_SA_DST_CACHE_BUSY,
+	KIPSEC_SA_DST_CACHE_READY,
+};
+
 struct kipsec_sa {
 	struct rhash_head node;
 	struct rhlist_head by_dst;
@@ -247,6 +261,7 @@ struct kipsec_sa {
 	spinlock_t lock; /* inbound replay state */
 	struct kipsec_replay *replay;
 	struct dst_cache dst_cache;
+	atomic_t dst_cache_state;
 	u32 pmtu;
 	unsigned long pmtu_expires;
 	struct kipsec_sa_pcpu_stats __percpu *stats;
