@@ -260,49 +260,44 @@ static void del_sa(void)
 	transact(nlh, ext, sizeof(ext));
 }
 
+struct pol_echo {
+	int replies;
+	uint32_t id;
+};
+
+/* A reply to POLICY_NEW: count it, and take the policy id it carries. */
+static int pol_echo_cb(const struct nlmsghdr *r, void *data)
+{
+	struct pol_echo *e = data;
+	struct nlattr *a, *b;
+
+	e->replies++;
+	mnl_attr_for_each(a, r, GENL_HDRLEN) {
+		if (mnl_attr_get_type(a) != KIPSEC_A_POLICY)
+			continue;
+		mnl_attr_for_each_nested(b, a)
+			if (mnl_attr_get_type(b) == KIPSEC_POL_A_ID)
+				e->id = mnl_attr_get_u32(b);
+	}
+	return MNL_CB_OK;
+}
+
 /*
  * Send the base policy with NLM_F_ACK and @flags; return the replies that
  * came before the ack (-errno on failure) and the policy id they carried.
  */
 static int pol_replies(uint16_t flags, uint32_t *id)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	unsigned int portid = mnl_socket_get_portid(nl);
+	char buf[MNL_SOCKET_BUFFER_SIZE], ext[256];
 	struct pol_req p = pol_base();
-	struct nlmsghdr *nlh, *r;
-	int n, replies = 0;
+	struct pol_echo e = { 0, 0 };
+	struct nlmsghdr *nlh = msg_start(buf, p.cmd, NLM_F_ACK | flags);
+	int err;
 
-	*id = 0;
-	nlh = msg_start(buf, p.cmd, NLM_F_ACK | flags);
 	build_pol(nlh, &p);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (n < 0)
-			return -errno;
-		for (r = (struct nlmsghdr *)buf; mnl_nlmsg_ok(r, n);
-		     r = mnl_nlmsg_next(r, &n)) {
-			struct nlattr *a, *b;
-
-			if (r->nlmsg_seq != seq || r->nlmsg_pid != portid)
-				continue;
-			if (r->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = mnl_nlmsg_get_payload(r);
-
-				return e->error ? e->error : replies;
-			}
-			replies++;
-			mnl_attr_for_each(a, r, GENL_HDRLEN) {
-				if (mnl_attr_get_type(a) != KIPSEC_A_POLICY)
-					continue;
-				mnl_attr_for_each_nested(b, a)
-					if (mnl_attr_get_type(b) ==
-					    KIPSEC_POL_A_ID)
-						*id = mnl_attr_get_u32(b);
-			}
-		}
-	}
+	err = transact_cb(nlh, ext, sizeof(ext), pol_echo_cb, &e);
+	*id = e.id;
+	return err ? err : e.replies;
 }
 
 int main(void)

@@ -43,7 +43,8 @@ void put_bytes(struct nlmsghdr *nlh, int type, int len, int fill)
 	mnl_attr_put(nlh, type, len, b);
 }
 
-int transact(struct nlmsghdr *nlh, char *ext, size_t extlen)
+int transact_cb(struct nlmsghdr *nlh, char *ext, size_t extlen,
+		mnl_cb_t cb, void *data)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	unsigned int portid = mnl_socket_get_portid(nl);
@@ -65,8 +66,11 @@ int transact(struct nlmsghdr *nlh, char *ext, size_t extlen)
 			if (r->nlmsg_seq != nlh->nlmsg_seq ||
 			    r->nlmsg_pid != portid)
 				continue;
-			if (r->nlmsg_type != NLMSG_ERROR)
+			if (r->nlmsg_type != NLMSG_ERROR) {
+				if (cb)
+					cb(r, data);
 				continue;
+			}
 			e = mnl_nlmsg_get_payload(r);
 			err = e->error;
 			if (r->nlmsg_flags & NLM_F_ACK_TLVS) {
@@ -80,6 +84,11 @@ int transact(struct nlmsghdr *nlh, char *ext, size_t extlen)
 			return err;
 		}
 	}
+}
+
+int transact(struct nlmsghdr *nlh, char *ext, size_t extlen)
+{
+	return transact_cb(nlh, ext, extlen, NULL, NULL);
 }
 
 void report(bool ok, const char *fmt, ...)

@@ -29,6 +29,9 @@ struct nlmsghdr *msg_start(char *buf, int cmd, uint16_t flags);
 void put_bytes(struct nlmsghdr *nlh, int type, int len, int fill);
 /* Send, wait for the ACK; return -errno (0 on success), copy extack. */
 int transact(struct nlmsghdr *nlh, char *ext, size_t extlen);
+/* The same, calling @cb (if not NULL) on each reply before the ACK. */
+int transact_cb(struct nlmsghdr *nlh, char *ext, size_t extlen,
+		mnl_cb_t cb, void *data);
 /* Entries a dump of @cmd returns, or -errno. */
 int dump_count(int cmd);
 /*
