@@ -164,6 +164,18 @@ struct kipsec_sa_cfg {
 };
 
 /**
+ * enum kipsec_sa_dst_cache_state - whether an SA's route cache is set up
+ * @KIPSEC_SA_DST_CACHE_NONE: not yet (or its allocation failed)
+ * @KIPSEC_SA_DST_CACHE_BUSY: one CPU is setting it up
+ * @KIPSEC_SA_DST_CACHE_READY: set up, usable by every CPU
+ */
+enum kipsec_sa_dst_cache_state {
+	KIPSEC_SA_DST_CACHE_NONE,
+	KIPSEC_SA_DST_CACHE_BUSY,
+	KIPSEC_SA_DST_CACHE_READY,
+};
+
+/**
  * struct kipsec_sa - a security association
  * @node: SAD, by @id
  * @by_dst: outbound index by (daddr, family, proto)
@@ -216,18 +228,6 @@ struct kipsec_sa_cfg {
  * @refcnt: references; the SAD holds one while the SA is linked
  * @free_work: frees the SA after a grace period, in process context
  */
-/**
- * enum kipsec_sa_dst_cache_state - whether an SA's route cache is set up
- * @KIPSEC_SA_DST_CACHE_NONE: not yet (or its allocation failed)
- * @KIPSEC_SA_DST_CACHE_BUSY: one CPU is setting it up
- * @KIPSEC_SA_DST_CACHE_READY: set up, usable by every CPU
- */
-enum kipsec_sa_dst_cache_state {
-	KIPSEC_SA_DST_CACHE_NONE,
-	KIPSEC_SA_DST_CACHE_BUSY,
-	KIPSEC_SA_DST_CACHE_READY,
-};
-
 struct kipsec_sa {
 	struct rhash_head node;
 	struct rhlist_head by_dst;
