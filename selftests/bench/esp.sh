@@ -63,6 +63,9 @@ stats() {
 # ratio A B: A / B to two decimals
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
+# pct A B: A as a percentage of B
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { print 100 * a / b }'; }
+
 # bench NAME UNIT WORDS MODE CMD...: alternate the stacks RUNS times
 # (kipsec, kipsec-1cpu, native, kipsec, ...).
 bench() {
@@ -213,7 +216,7 @@ if "enc" in best:
 read -r ceil CEIL_BS ceil_dec <<<"$ceil"
 if [ -n "$ceil" ]; then
 	t_diag "$(printf 'tcrypt rfc4106(gcm(aes)) 128-bit %s B: %.1f Mbit/s one CPU; kipsec tunnel 1 stream: %s Mbit/s = %.0f%% of it' \
-		"$CEIL_BS" "$ceil" "${GCM_TCP:-0}" "$(awk -v a="${GCM_TCP:-0}" -v b="$ceil" 'BEGIN { print 100 * a / b }')")"
+		"$CEIL_BS" "$ceil" "${GCM_TCP:-0}" "$(pct "${GCM_TCP:-0}" "$ceil")")"
 	t_ok "tcrypt ceiling measured"
 	# What this VM's path allows any IPsec stack. With no IPsec, a -> b
 	# costs COST vCPU-seconds per Mbit (plain_tcp); a tunnel adds the
@@ -232,9 +235,9 @@ if [ -n "$ceil" ]; then
 		t_diag "$(printf 'tcp with no IPsec, 1 stream: %s Mbit/s, %.2f vCPUs busy; tcrypt decryption %.1f Mbit/s' \
 			"$(stats "${P[@]}")" "$(awk -v a="$mp" -v c="$mc" 'BEGIN { print a * c }')" "$ceil_dec")"
 		t_diag "$(printf 'ceiling of this VM path for any IPsec stack: %s Mbit/s = %.0f%% of tcrypt; kipsec reaches %.0f%% of it, native %.0f%%' \
-			"$bound" "$(awk -v a="$bound" -v b="$ceil" 'BEGIN { print 100 * a / b }')" \
-			"$(awk -v a="${GCM_TCP:-0}" -v b="$bound" 'BEGIN { print 100 * a / b }')" \
-			"$(awk -v a="${GCM_NAT:-0}" -v b="$bound" 'BEGIN { print 100 * a / b }')")"
+			"$bound" "$(pct "$bound" "$ceil")" \
+			"$(pct "${GCM_TCP:-0}" "$bound")" \
+			"$(pct "${GCM_NAT:-0}" "$bound")")"
 		t_ok "path ceiling measured"
 	else
 		t_fail "path ceiling measured (plain runs ${#P[@]}, decryption '${ceil_dec}')"
