@@ -13,6 +13,7 @@
 #include "ah.h"
 #include "crypto.h"
 #include "kipsec.h"
+#include "mem.h"
 #include "netlink.h"
 #include "netns.h"
 #include "policy.h"
@@ -57,14 +58,20 @@ static int __init kipsec_init(void)
 {
 	int err;
 
+	err = kipsec_mem_init();
+	if (err)
+		return err;
 	/* Deferred SA frees (crypto transforms may sleep) and SA timers. */
 	kipsec_wq = alloc_workqueue("kipsec", WQ_UNBOUND, 0);
-	if (!kipsec_wq)
+	if (!kipsec_wq) {
+		kipsec_mem_exit();
 		return -ENOMEM;
+	}
 
 #ifdef KIPSEC_DEBUG
-	if (!kipsec_crypto_selftest() || !kipsec_ah_selftest() ||
-	    !kipsec_sa_selftest() || !kipsec_policy_selftest(selftest_bench)) {
+	if (!kipsec_mem_selftest() || !kipsec_crypto_selftest() ||
+	    !kipsec_ah_selftest() || !kipsec_sa_selftest() ||
+	    !kipsec_policy_selftest(selftest_bench)) {
 		err = -ENOTRECOVERABLE;
 		goto err_selftest;
 	}
@@ -93,6 +100,7 @@ err_selftest:
 #endif
 	rcu_barrier();
 	destroy_workqueue(kipsec_wq);
+	kipsec_mem_exit();
 	return err;
 }
 
@@ -106,6 +114,7 @@ static void __exit kipsec_exit(void)
 	/* RCU callbacks queue the last deferred frees; then drain them. */
 	rcu_barrier();
 	destroy_workqueue(kipsec_wq);
+	kipsec_mem_exit();
 }
 
 module_init(kipsec_init);

@@ -41,6 +41,7 @@
 #include <linux/rculist.h>
 #include <linux/slab.h>
 
+#include "mem.h"
 #include "policy.h"
 #include "sa.h"
 
@@ -305,12 +306,13 @@ struct kipsec_policy *kipsec_policy_alloc(void)
 	struct kipsec_policy *pol;
 	int cpu;
 
-	pol = kzalloc(sizeof(*pol), GFP_KERNEL);
+	pol = kmem_cache_zalloc(kipsec_policy_cache, GFP_KERNEL);
 	if (!pol)
 		return NULL;
-	pol->stats = alloc_percpu(struct kipsec_pol_pcpu_stats);
+	pol->stats = kipsec_pcpu_alloc(&kipsec_pol_stats_pool,
+				       &pol->stats_block);
 	if (!pol->stats) {
-		kfree(pol);
+		kmem_cache_free(kipsec_policy_cache, pol);
 		return NULL;
 	}
 	for_each_possible_cpu(cpu)
@@ -325,8 +327,8 @@ static void policy_free_rcu(struct rcu_head *head)
 	struct kipsec_policy *pol = container_of(head, struct kipsec_policy,
 						 rcu);
 
-	free_percpu(pol->stats);
-	kfree(pol);
+	kipsec_pcpu_free(pol->stats_block, pol->stats);
+	kmem_cache_free(kipsec_policy_cache, pol);
 	atomic_dec(&kipsec_live_policies);
 }
 

@@ -32,6 +32,7 @@ struct kipsec_pol_pcpu_stats {
 	struct u64_stats_sync syncp;
 };
 
+struct kipsec_pcpu_block;
 struct kipsec_spd_class;
 struct kipsec_spd_bucket;
 
@@ -49,6 +50,7 @@ struct kipsec_spd_bucket;
  * @sel: the selector
  * @tmpls: templates, innermost first
  * @stats: per-CPU counters
+ * @stats_block: the block @stats comes from (kipsec_pcpu_free())
  * @acquire_next: jiffies before which no ACQUIRE is sent (datapath)
  * @refcnt: references; the SPD holds one while linked
  * @rcu: deferred free
@@ -66,6 +68,7 @@ struct kipsec_policy {
 	struct kipsec_sel sel;
 	struct kipsec_tmpl tmpls[KIPSEC_MAX_TMPLS];
 	struct kipsec_pol_pcpu_stats __percpu *stats;
+	struct kipsec_pcpu_block *stats_block;
 	unsigned long acquire_next;
 	refcount_t refcnt;
 	struct rcu_head rcu;

@@ -16,6 +16,7 @@
 #include <net/ipv6.h>
 
 #include "encap.h"
+#include "mem.h"
 #include "sa.h"
 
 const u8 kipsec_sa_stat_ids[__KIPSEC_SA_STAT_MAX] = {
@@ -235,10 +236,11 @@ static void sa_free_work(struct work_struct *work)
 	kipsec_alg_cfg_wipe(&sa->aead);
 	kipsec_alg_cfg_wipe(&sa->crypt);
 	kipsec_alg_cfg_wipe(&sa->auth);
-	free_percpu(sa->stats);
+	kipsec_pcpu_free(sa->stats_block, sa->stats);
 	dst_cache_destroy(&sa->dst_cache);
 	kfree(sa->replay);
-	kfree_sensitive(sa);
+	memzero_explicit(sa, sizeof(*sa));
+	kmem_cache_free(kipsec_sa_cache, sa);
 	atomic_dec(&kipsec_live_sas);
 }
 
@@ -286,7 +288,7 @@ struct kipsec_sa *kipsec_sa_create(const struct kipsec_sa_cfg *cfg,
 	struct kipsec_sa *sa;
 	int cpu, err;
 
-	sa = kzalloc(sizeof(*sa), GFP_KERNEL);
+	sa = kmem_cache_zalloc(kipsec_sa_cache, GFP_KERNEL);
 	if (!sa)
 		return ERR_PTR(-ENOMEM);
 	atomic_inc(&kipsec_live_sas);
@@ -299,7 +301,7 @@ struct kipsec_sa *kipsec_sa_create(const struct kipsec_sa_cfg *cfg,
 		goto err_free;
 	}
 	/* sa->dst_cache is set up on the first packet out (out_dst_cache()). */
-	sa->stats = alloc_percpu(struct kipsec_sa_pcpu_stats);
+	sa->stats = kipsec_pcpu_alloc(&kipsec_sa_stats_pool, &sa->stats_block);
 	if (!sa->stats) {
 		err = -ENOMEM;
 		goto err_free;
@@ -351,10 +353,11 @@ struct kipsec_sa *kipsec_sa_create(const struct kipsec_sa_cfg *cfg,
 	return sa;
 
 err_free:
-	free_percpu(sa->stats);
+	kipsec_pcpu_free(sa->stats_block, sa->stats);
 	dst_cache_destroy(&sa->dst_cache);
 	kfree(sa->replay);
-	kfree_sensitive(sa);
+	memzero_explicit(sa, sizeof(*sa));
+	kmem_cache_free(kipsec_sa_cache, sa);
 	atomic_dec(&kipsec_live_sas);
 	return ERR_PTR(err);
 }

@@ -21,6 +21,7 @@
 
 #include "crypto.h"
 #include "kipsec.h"
+#include "mem.h"
 #include "queue.h"
 #include "replay.h"
 
@@ -218,6 +219,7 @@ enum kipsec_sa_dst_cache_state {
  *	(RFC 4301 8.2.1), 0 if none; see kipsec_sa_pmtu()
  * @pmtu_expires: jiffies when @pmtu ages out (RFC 4301 8.2.2)
  * @stats: per-CPU counters
+ * @stats_block: the block @stats comes from (kipsec_pcpu_free())
  * @add_seq: insertion order in the SAD (newest preferred outbound)
  * @dump_id: position in the SAD's dump index
  * @larval_list: FIFO of larval SAs to expire
@@ -265,6 +267,7 @@ struct kipsec_sa {
 	u32 pmtu;
 	unsigned long pmtu_expires;
 	struct kipsec_sa_pcpu_stats __percpu *stats;
+	struct kipsec_pcpu_block *stats_block;
 	u64 add_seq;
 	u32 dump_id;
 	struct list_head larval_list;
