@@ -16,11 +16,6 @@
 #include "kipsec.h"
 #include "parse.h"
 
-bool matches(const char *word, const char *keyword)
-{
-	return word && !strcmp(word, keyword);
-}
-
 int missing_arg(const char *ctx, const char *keyword)
 {
 	errorf("%s: missing value after \"%s\"", ctx, keyword);

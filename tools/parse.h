@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* An address or a prefix. family 0 with any = "any" of a family not yet known. */
 struct kaddr {
@@ -36,7 +37,15 @@ int sel_parse_word(int *argcp, char ***argvp, struct sel *s, const char *ctx);
 int sel_finish(struct sel *s);
 void sel_put(struct nlmsghdr *nlh, uint16_t type, const struct sel *s);
 
-bool matches(const char *word, const char *keyword);
+/*
+ * The word is exactly the keyword. Inline, first byte tested before
+ * strcmp(): a -batch line is tested against dozens of keywords per word.
+ */
+static inline bool matches(const char *word, const char *keyword)
+{
+	return word && word[0] == keyword[0] && !strcmp(word, keyword);
+}
+
 int parse_u8(const char *word, const char *what, uint8_t *v);
 int parse_u16(const char *word, const char *what, uint16_t *v);
 int parse_u32(const char *word, const char *what, uint32_t *v);

@@ -364,11 +364,13 @@ static int policy_add(int argc, char **argv, bool update)
 	const char *ctx = update ? "policy update" : "policy add";
 	uint8_t buf[NL_REQ_SIZE] __attribute__((aligned(8)));
 	struct pol_req r = { 0 };
-	struct cur_pol cur = { 0 };
+	struct cur_pol cur;
 	struct nlmsghdr *nlh;
 	struct nlattr *nest;
 	uint8_t action;
 
+	/* Not the 3 KiB of buffers: only what fetch_policy() fills is read. */
+	memset(&cur, 0, offsetof(struct cur_pol, sel));
 	if (parse_policy(argc, argv, &r, ctx))
 		return 1;
 	if (r.has_id && !update) {
