@@ -14,8 +14,11 @@
 #                                seconds; module exit's rcu_barrier() does
 #                                not wait for those batches on 6.1)
 #
-# kipsec has no slab cache of its own: its SAs, policies, selector classes
-# and replay windows come from the kmalloc caches, so those are compared.
+# kipsec's selector classes, replay windows and the rest come from the
+# kmalloc caches, so those are compared. Its SAs and policies have caches
+# of their own (kipsec_sa, kipsec_policy: kmod/mem.c), destroyed at rmmod;
+# an object still in one then is a WARN in kmem_cache_destroy(), which
+# fails the run. (The checks here all run after rmmod.)
 # A snapshot first shrinks the caches (flushing the per-CPU slabs into the
 # node lists), so /proc/slabinfo's active_objs counts objects in use, not
 # slabs parked on a CPU.
