@@ -61,6 +61,12 @@ cfg_pair() {
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+# stats VALUES...: "median (min..max)"
+stats() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+		printf "%s (%s..%s)", v[int((NR + 1) / 2)], v[1], v[NR] }'
+}
+
 # tcp_mbps [STREAMS]: iperf3 a -> b for KIPSEC_BENCH_SECS, Mbit/s received
 # (empty if nothing flowed).
 tcp_mbps() {

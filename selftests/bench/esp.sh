@@ -54,12 +54,6 @@ rtt_us() { # median|p99 of 200 pings, in microseconds
 			printf "%d\n", v[i] * 1000 }'
 }
 
-# stats VALUES...: "median (min..max)"
-stats() {
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-		printf "%s (%s..%s)", v[int((NR + 1) / 2)], v[1], v[NR] }'
-}
-
 # ratio A B: A / B to two decimals
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 

@@ -4,8 +4,11 @@
 # make bench, tables at scale: install rate and the cost of a large SPD.
 #
 # - Install rate: N SAs and N policies through one `kipsec -batch` against
-#   the same through `ip -batch` into the native stack (seconds, and the
-#   ratio native/kipsec: above 1 means kipsec installs faster).
+#   the same through `ip -batch` into the native stack, RUNS times each,
+#   alternating (seconds, median (min..max), and the ratio of the medians
+#   native/kipsec: above 1 means kipsec installs faster). A stack that
+#   went over the limit once is not run again at that size. Each install
+#   starts once kipsec's deferred frees of the previous one are done.
 # - Lookup at scale: TCP throughput a -> b (AES-GCM-128, tunnel) with N
 #   filler policies installed in the stack under test, half exact (/32)
 #   and half prefixes, none matching, all ahead of the matching policy in
@@ -84,8 +87,37 @@ load_batch() { # STACK FILE: seconds, "over" past LIMIT, empty on failure
 	esac
 }
 
-# fmt_secs SECS|over
-fmt_secs() { if [ "$1" = over ]; then printf '>%7s s' "$LIMIT"; else printf '%8.2f s' "$1"; fi; }
+# fmt_runs SECS...: "median (min..max) s", or ">LIMIT s" if one run was over
+fmt_runs() {
+	case " $* " in
+	*" over "*) printf '>%s s' "$LIMIT" ;;
+	*) printf '%s s' "$(stats "$@")" ;;
+	esac
+}
+
+# install_ratio "NATIVE SECS..." "KIPSEC SECS...": native/kipsec of the
+# medians, n/a if either went over the limit
+install_ratio() {
+	case "$1 $2" in
+	*over*) echo n/a ;;
+	*) # shellcheck disable=SC2086 # lists of numbers
+	   awk -v a="$(median $2)" -v b="$(median $1)" 'BEGIN { printf "%.2f", b / a }' ;;
+	esac
+}
+
+# settle: kipsec's SAs and policies of the last flush freed (their frees
+# are deferred past an RCU grace period), so that an install is not timed
+# while the previous one's frees still run; at most 60 s.
+settle() {
+	local v
+	for _ in $(seq 1 300); do
+		v=$("$KIPSEC" -j stats 2>/dev/null | sed -n \
+			's/.*"live_sas":\([0-9]*\),"live_policies":\([0-9]*\).*/\1 \2/p')
+		[ "$v" = "0 0" ] && return 0
+		sleep 0.2
+	done
+	t_diag "settle: kipsec's live SAs and policies still '$v' after 60 s"
+}
 
 bench_start
 t_diag "kernel $(uname -r); SPD sizes $SIZES; $RUNS runs of ${SECS} s per size and stack"
@@ -95,20 +127,29 @@ for N in $SIZES; do
 		what=SAs; [ $kind = policy ] && what=policies
 		filler kipsec $kind "$N" >/tmp/k.batch
 		filler native $kind "$N" >/tmp/x.batch
+		TK=(); TN=(); bad=""
+		for _ in $(seq 1 "$RUNS"); do
+			for stack in kipsec native; do
+				[ $stack = kipsec ] && [[ ${TK[*]} = *over* ]] && continue
+				[ $stack = native ] && [[ ${TN[*]} = *over* ]] && continue
+				flush_all
+				settle
+				if ! t=$(load_batch $stack "$([ $stack = kipsec ] && echo /tmp/k.batch || echo /tmp/x.batch)") ||
+				   [ -z "$t" ]; then
+					bad="$bad $stack"
+					continue
+				fi
+				if [ $stack = kipsec ]; then TK+=("$t"); else TN+=("$t"); fi
+			done
+		done
 		flush_all
-		tk=$(load_batch kipsec /tmp/k.batch)
-		flush_all
-		tn=$(load_batch native /tmp/x.batch)
-		flush_all
-		if [ -z "$tk" ] || [ -z "$tn" ]; then
-			t_fail "install $N $what (kipsec '${tk}' s, native '${tn}' s)"
+		if [ -n "$bad" ] || [ ${#TK[@]} -eq 0 ] || [ ${#TN[@]} -eq 0 ]; then
+			t_fail "install $N $what (failed:${bad:- none}; kipsec '${TK[*]}' s, native '${TN[*]}' s)"
 			continue
 		fi
-		ratio=n/a
-		[ "$tk" != over ] && [ "$tn" != over ] &&
-			ratio=$(awk -v a="$tk" -v b="$tn" 'BEGIN { printf "%.2f", b / a }')
 		t_diag "$(printf 'install %6d %-8s  kipsec %s  native %s  native/kipsec %s' \
-			"$N" "$what" "$(fmt_secs "$tk")" "$(fmt_secs "$tn")" "$ratio")"
+			"$N" "$what" "$(fmt_runs "${TK[@]}")" "$(fmt_runs "${TN[@]}")" \
+			"$(install_ratio "${TN[*]}" "${TK[*]}")")"
 		t_ok "install $N $what in both stacks (or stopped after $LIMIT s)"
 	done
 
