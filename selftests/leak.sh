@@ -6,9 +6,10 @@
 #   leak_slab_snapshot FILE      kmalloc cache usage (after a shrink) into FILE
 #   leak_objects_zero DESC       kipsec's own live objects (SAs, policies,
 #                                packets in crypto) reach 0 within 10 s
-#   leak_wait_objects WANT       the same without a test point: they reach
-#                                WANT ("inflight sas policies") within 10 s,
-#                                or the last reading is printed (status 1)
+#   leak_wait_objects WANT [SECS] the same without a test point: they reach
+#                                WANT ("inflight sas policies") within SECS
+#                                (default 10) seconds, or the last reading
+#                                is printed (status 1)
 #   leak_slab_check DESC BEFORE  kmalloc usage is back to the snapshot BEFORE
 #                                within 15 s (kfree_rcu() batches frees for
 #                                seconds; module exit's rcu_barrier() does
@@ -55,7 +56,7 @@ _leak_objects() {
 
 leak_wait_objects() {
 	local v
-	for _ in $(seq 1 50); do
+	for _ in $(seq 1 $(( ${2:-10} * 5 ))); do
 		v=$(_leak_objects 2>/dev/null)
 		[ "$v" = "$1" ] && return 0
 		sleep 0.2

@@ -22,6 +22,7 @@
 . "$(dirname "$0")/../net.sh"
 . "$(dirname "$0")/../algs.sh"
 . "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/../leak.sh"
 
 SIZES=${KIPSEC_BENCH_SPD:-10 1000 10000 100000}
 RUNS=${KIPSEC_BENCH_RUNS:-5}
@@ -110,13 +111,8 @@ install_ratio() {
 # while the previous one's frees still run; at most 60 s.
 settle() {
 	local v
-	for _ in $(seq 1 300); do
-		v=$("$KIPSEC" -j stats 2>/dev/null | sed -n \
-			's/.*"live_sas":\([0-9]*\),"live_policies":\([0-9]*\).*/\1 \2/p')
-		[ "$v" = "0 0" ] && return 0
-		sleep 0.2
-	done
-	t_diag "settle: kipsec's live SAs and policies still '$v' after 60 s"
+	v=$(leak_wait_objects "0 0 0" 60) ||
+		t_diag "settle: kipsec's in-flight packets, live SAs and policies still '$v' after 60 s"
 }
 
 bench_start
@@ -125,8 +121,8 @@ t_diag "kernel $(uname -r); SPD sizes $SIZES; $RUNS runs of ${SECS} s per size a
 for N in $SIZES; do
 	for kind in sa policy; do
 		what=SAs; [ $kind = policy ] && what=policies
-		filler kipsec $kind "$N" >/tmp/k.batch
-		filler native $kind "$N" >/tmp/x.batch
+		filler kipsec $kind "$N" >/tmp/kipsec.batch
+		filler native $kind "$N" >/tmp/native.batch
 		TK=(); TN=(); bad=""
 		for _ in $(seq 1 "$RUNS"); do
 			for stack in kipsec native; do
@@ -134,7 +130,7 @@ for N in $SIZES; do
 				[ $stack = native ] && [[ ${TN[*]} = *over* ]] && continue
 				flush_all
 				settle
-				if ! t=$(load_batch $stack "$([ $stack = kipsec ] && echo /tmp/k.batch || echo /tmp/x.batch)") ||
+				if ! t=$(load_batch $stack /tmp/$stack.batch) ||
 				   [ -z "$t" ]; then
 					bad="$bad $stack"
 					continue
@@ -153,12 +149,12 @@ for N in $SIZES; do
 		t_ok "install $N $what in both stacks (or stopped after $LIMIT s)"
 	done
 
-	filler kipsec policy "$N" >/tmp/k.batch
-	filler native policy "$N" >/tmp/x.batch
+	filler kipsec policy "$N" >/tmp/kipsec.batch
+	filler native policy "$N" >/tmp/native.batch
 	K=(); X=(); over=""
 	for stack in kipsec native; do
 		flush_all
-		if ! t=$(load_batch "$stack" "$([ $stack = kipsec ] && echo /tmp/k.batch || echo /tmp/x.batch)") ||
+		if ! t=$(load_batch "$stack" "/tmp/$stack.batch") ||
 		   ! cfg "$stack"; then
 			t_fail "$stack: configure with $N filler policies"
 			continue
