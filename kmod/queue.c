@@ -12,7 +12,11 @@
  * the SA, the segments of a GSO packet) and those of a busy SA (a high
  * packet rate, even one packet at a time) go to the CPUs in turn: the hook's
  * own CPU handles its turns directly, the others through the ring of their
- * worker, which starts the crypto of each packet it takes. A completion,
+ * worker, which starts the crypto of each packet it takes. The hook's CPU
+ * gives its own turn to the next CPU when that one's ring is empty: it is
+ * the CPU that also carries the rest of the packet's path (the sender's
+ * system call, the receiver's stack), so it keeps only its share of a
+ * backlog. A completion,
  * synchronous or asynchronous, marks its packet done and then delivers
  * from the head of the SA's queue every packet that is done, in order, to
  * the direction's handlers (the same
@@ -29,7 +33,10 @@
  * Each CPU's ring is a ptr_ring: producers (any CPU, bottom halves off)
  * share its producer lock, only that CPU's worker consumes. When every
  * ring is full the producer does the crypto itself; the packet is on its
- * SA's queue by then, so the order holds.
+ * SA's queue by then, so the order holds. A producer queues the worker only
+ * when it is not already emptying the ring (@draining): queueing a running
+ * work item of this CPU-intensive workqueue would wake an idle kworker
+ * only to hand the item back to the one running it.
  */
 
 #include <linux/cpumask.h>
@@ -51,11 +58,14 @@
  * @ring: packets whose crypto this CPU starts
  * @work: the worker emptying @ring
  * @last_cpu: producers on this CPU: the CPU they gave the last packet to
+ * @draining: set while @work empties @ring; it looks at @ring once more
+ *	after clearing it
  */
 struct kipsec_cpu_queue {
 	struct ptr_ring ring;
 	struct work_struct work;
 	int last_cpu;
+	bool draining;
 };
 
 static struct kipsec_cpu_queue __percpu *cpu_queues;
@@ -264,11 +274,30 @@ static void crypt_worker(struct work_struct *work)
 	unsigned int n = 0;
 	struct sk_buff *skb;
 
-	while ((skb = ptr_ring_consume_bh(&cq->ring))) {
-		crypt_one(skb);
-		if (!(++n % KIPSEC_WORKER_BATCH))
-			cond_resched();
+	for (;;) {
+		WRITE_ONCE(cq->draining, true);
+		while ((skb = ptr_ring_consume_bh(&cq->ring))) {
+			crypt_one(skb);
+			if (!(++n % KIPSEC_WORKER_BATCH))
+				cond_resched();
+		}
+		WRITE_ONCE(cq->draining, false);
+		/*
+		 * The flag before the look at the ring; pairs with
+		 * kipsec_queue_crypt()'s barrier: a packet produced meanwhile
+		 * is either seen here or its producer sees the flag clear and
+		 * queues this work again.
+		 */
+		smp_mb();
+		if (ptr_ring_empty_bh(&cq->ring))
+			break;
 	}
+}
+
+static int next_online_cpu(int cpu)
+{
+	cpu = cpumask_next(cpu, cpu_online_mask);
+	return cpu < nr_cpu_ids ? cpu : cpumask_first(cpu_online_mask);
 }
 
 /**
@@ -283,29 +312,47 @@ static void crypt_worker(struct work_struct *work)
  * handing it to another CPU would only add a wake-up to its latency.
  * Packets of a burst or of a busy SA go to the CPUs in turn; this CPU's
  * turns are handled here, the others by their workers (here too when a
- * ring is full). With parallel=2 this CPU's turns go through its worker as
- * well, so that a guest with one vCPU exercises the rings and workers.
+ * ring is full). This CPU's turn goes to the next CPU instead when that
+ * one's ring is empty. With parallel=2 this CPU's turns go through its
+ * worker as well, so that a guest with one vCPU exercises the rings and
+ * workers.
  */
 void kipsec_queue_crypt(struct sk_buff *skb, bool spread)
 {
 	struct kipsec_cpu_queue *self, *cq;
-	int cpu;
+	int cpu, this, next;
 
 	if (!spread)
 		goto here;
 	local_bh_disable();
 	self = this_cpu_ptr(cpu_queues);
-	cpu = cpumask_next(self->last_cpu, cpu_online_mask);
-	if (cpu >= nr_cpu_ids)
-		cpu = cpumask_first(cpu_online_mask);
+	this = smp_processor_id();
+	cpu = next_online_cpu(self->last_cpu);
+	if (cpu == this) {
+		next = next_online_cpu(cpu);
+		/*
+		 * A hint, read without the consumer's lock (the ring is
+		 * never resized): a stale answer only moves one packet's
+		 * crypto to the other CPU.
+		 */
+		if (next != this &&
+		    __ptr_ring_empty(&per_cpu_ptr(cpu_queues, next)->ring))
+			cpu = next;
+	}
 	self->last_cpu = cpu;
-	if (cpu == smp_processor_id() && READ_ONCE(parallel) < 2) {
+	if (cpu == this && READ_ONCE(parallel) < 2) {
 		local_bh_enable();
 		goto here;
 	}
 	cq = per_cpu_ptr(cpu_queues, cpu);
 	if (likely(!ptr_ring_produce(&cq->ring, skb))) {
-		queue_work_on(cpu, crypt_wq, &cq->work);
+		/*
+		 * The packet before the look at the worker's flag; pairs
+		 * with crypt_worker()'s barrier.
+		 */
+		smp_mb();
+		if (!READ_ONCE(cq->draining))
+			queue_work_on(cpu, crypt_wq, &cq->work);
 		local_bh_enable();
 		return;
 	}
