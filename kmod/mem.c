@@ -63,7 +63,7 @@ static void block_free(struct kipsec_pcpu_block *b)
 void __percpu *kipsec_pcpu_alloc(struct kipsec_pcpu_pool *pool,
 				 struct kipsec_pcpu_block **blockp)
 {
-	struct kipsec_pcpu_block *b, *fresh = NULL;
+	struct kipsec_pcpu_block *b;
 	void __percpu *p;
 	unsigned int i;
 	int cpu;
@@ -74,14 +74,12 @@ void __percpu *kipsec_pcpu_alloc(struct kipsec_pcpu_pool *pool,
 				     node);
 	if (!b) {
 		spin_unlock_bh(&pool->lock);
-		fresh = block_alloc(pool);
-		if (!fresh)
+		b = block_alloc(pool);
+		if (!b)
 			return NULL;
 		spin_lock_bh(&pool->lock);
-		list_add(&fresh->node, &pool->partial);
+		list_add(&b->node, &pool->partial);
 		pool->nblocks++;
-		b = list_first_entry(&pool->partial, struct kipsec_pcpu_block,
-				     node);
 	}
 	i = ffz(b->used);
 	b->used |= BIT(i);
