@@ -193,4 +193,17 @@ struct kipsec_pcpu_stats __percpu *kipsec_stats_alloc(void);
 void kipsec_stats_fold(struct kipsec_pcpu_stats __percpu *stats,
 		       u64 out[__KIPSEC_STAT_MAX]);
 
+#ifdef KIPSEC_DEBUG
+/*
+ * In a debug build's self-test: when @cond is false, log @what as a
+ * failure of the self-test @name and clear the caller's @ok.
+ */
+#define KIPSEC_ST_CHECK(ok, name, cond, what) do {			\
+		if (!(cond)) {						\
+			pr_err("%s self-test: %s\n", name, what);	\
+			(ok) = false;					\
+		}							\
+	} while (0)
+#endif
+
 #endif /* _KIPSEC_KIPSEC_H */

@@ -8,12 +8,7 @@
 
 #include <linux/slab.h>
 
-#define MT_CHECK(cond, what) do {					\
-		if (!(cond)) {						\
-			pr_err("mem self-test: %s\n", what);		\
-			ok = false;					\
-		}							\
-	} while (0)
+#define MT_CHECK(cond, what)	KIPSEC_ST_CHECK(ok, "mem", cond, what)
 
 struct mt_obj {
 	u64 tag;

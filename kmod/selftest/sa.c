@@ -69,12 +69,7 @@ static struct kipsec_sa *st_make(const struct st_sa *s,
 	return sa;
 }
 
-#define ST_CHECK(cond, what) do {					\
-		if (!(cond)) {						\
-			pr_err("sa self-test: %s\n", what);		\
-			ok = false;					\
-		}							\
-	} while (0)
+#define ST_CHECK(cond, what)	KIPSEC_ST_CHECK(ok, "sa", cond, what)
 
 static struct kipsec_sa *st_find(struct kipsec_sad *sad, u32 reqid)
 {
