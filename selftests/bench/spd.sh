@@ -9,6 +9,10 @@
 #   native/kipsec: above 1 means kipsec installs faster). A stack that
 #   went over the limit once is not run again at that size. Each install
 #   starts once kipsec's deferred frees of the previous one are done.
+#   Under TCG the absolute times are the emulator's; calibrate.sh's
+#   yardstick, run on the host (by run.sh) and here, gives how much slower
+#   this guest does kernel table work, and kipsec's times divided by it
+#   are printed as an estimate at host speed.
 # - Lookup at scale: TCP throughput a -> b (AES-GCM-128, tunnel) with N
 #   filler policies installed in the stack under test, half exact (/32)
 #   and half prefixes, none matching, all ahead of the matching policy in
@@ -115,6 +119,25 @@ settle() {
 		t_diag "settle: kipsec's in-flight packets, live SAs and policies still '$v' after 60 s"
 }
 
+# at_host SECS...: the median at host speed by the yardstick, "" without it
+at_host() {
+	case "$*" in
+	*over*) ;;
+	*) [ -n "$FACTOR" ] && awk -v t="$(median "$@")" -v f="$FACTOR" \
+		'BEGIN { printf "  at host speed about %.2f s", t / f }' ;;
+	esac
+}
+
+FACTOR=""
+GUEST_CAL=$("$(dirname "$0")/calibrate.sh")
+if [ -n "${KIPSEC_BENCH_HOST_CAL:-}" ] && [ -n "$GUEST_CAL" ]; then
+	FACTOR=$(awk -v g="$GUEST_CAL" -v h="$KIPSEC_BENCH_HOST_CAL" \
+		'BEGIN { printf "%.2f", g / h }')
+	t_diag "yardstick (calibrate.sh, 100k routes): host $KIPSEC_BENCH_HOST_CAL s, guest $GUEST_CAL s: this guest is ${FACTOR}x slower at table work (an estimate: the host's kernel is not this one)"
+else
+	t_diag "yardstick (calibrate.sh): host '${KIPSEC_BENCH_HOST_CAL:-}' s, guest '$GUEST_CAL' s: no host-speed estimates"
+fi
+
 bench_start
 t_diag "kernel $(uname -r); SPD sizes $SIZES; $RUNS runs of ${SECS} s per size and stack"
 
@@ -143,9 +166,9 @@ for N in $SIZES; do
 			t_fail "install $N $what (failed:${bad:- none}; kipsec '${TK[*]}' s, native '${TN[*]}' s)"
 			continue
 		fi
-		t_diag "$(printf 'install %6d %-8s  kipsec %s  native %s  native/kipsec %s' \
+		t_diag "$(printf 'install %6d %-8s  kipsec %s  native %s  native/kipsec %s%s' \
 			"$N" "$what" "$(fmt_runs "${TK[@]}")" "$(fmt_runs "${TN[@]}")" \
-			"$(install_ratio "${TN[*]}" "${TK[*]}")")"
+			"$(install_ratio "${TN[*]}" "${TK[*]}")" "$(at_host "${TK[@]}")")"
 		t_ok "install $N $what in both stacks (or stopped after $LIMIT s)"
 	done
 
