@@ -424,6 +424,9 @@ main() {
 
 	if [ "$BENCH" = 1 ]; then
 		for i in ${TESTS:-$(cd "$TOP/selftests/bench" && ls -- *.sh | grep -vxE 'common.sh|calibrate.sh' | sed 's/\.sh$//')}; do
+			case $i in
+			common | calibrate) die "'$i' is a helper of the benchmarks, not one" ;;
+			esac
 			[ -f "$TOP/selftests/bench/$i.sh" ] || die "no benchmark named '$i'"
 			tests+=("$TOP/selftests/bench/$i.sh")
 		done
