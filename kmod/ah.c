@@ -450,12 +450,9 @@ int kipsec_ah_output(struct sk_buff *skb, u64 seq, const void *outer,
 					      ip_hdr(skb)->version == 4;
 	ahlen = ah_len(sa, v4);
 
-	nfrags = skb_cow_data(skb, 0, &trailer);
+	nfrags = kipsec_xfrm_room(skb, outer_len + ahlen, 0, &trailer);
 	if (nfrags < 0)
 		return nfrags;
-	err = skb_cow_head(skb, outer_len + ahlen + LL_MAX_HEADER);
-	if (err)
-		return err;
 
 	skb_push(skb, ahlen);
 	if (hlen)

@@ -147,6 +147,49 @@ int kipsec_xfrm_split(const struct kipsec_sa *sa, struct sk_buff *skb,
 }
 
 /**
+ * kipsec_xfrm_room() - make an outbound packet's data writable, with room
+ *	for what ESP or AH adds
+ * @skb: the packet, its route set (the outer one in tunnel mode)
+ * @head: bytes to be pushed in front of skb->data
+ * @tail: bytes to be put at the end of the data
+ * @trailer: set to the buffer that takes the tail
+ *
+ * The headroom left also holds the link-layer reserve of the route's
+ * device, as the IP output path wants it, and no more: a forwarded packet
+ * usually has that much already. A linear packet that is shared, or short
+ * of room at either end, is reallocated once with room at both;
+ * skb_cow_data() and skb_cow_head() in turn would copy it twice. A packet
+ * with page fragments or a fragment list goes through skb_cow_data(),
+ * which pulls them into writable memory.
+ *
+ * Return: the number of scatterlist entries the data takes, or a negative
+ * errno.
+ */
+int kipsec_xfrm_room(struct sk_buff *skb, unsigned int head,
+		     unsigned int tail, struct sk_buff **trailer)
+{
+	struct dst_entry *dst = skb_dst(skb);
+	int nhead, ntail, nfrags, err;
+
+	head += dst ? LL_RESERVED_SPACE(dst->dev) : LL_MAX_HEADER;
+	if (!skb_shinfo(skb)->nr_frags && !skb_has_frag_list(skb)) {
+		nhead = max_t(int, head - skb_headroom(skb), 0);
+		ntail = max_t(int, tail - skb_tailroom(skb), 0);
+		if ((nhead || ntail || skb_cloned(skb)) &&
+		    pskb_expand_head(skb, ALIGN(nhead, NET_SKB_PAD), ntail,
+				     GFP_ATOMIC))
+			return -ENOMEM;
+		*trailer = skb;
+		return 1;
+	}
+	nfrags = skb_cow_data(skb, tail, trailer);
+	if (nfrags < 0)
+		return nfrags;
+	err = skb_cow_head(skb, head);
+	return err ? err : nfrags;
+}
+
+/**
  * kipsec_esp_output() - add ESP to a packet and encrypt it
  * @skb: the packet, skb->data at its IP header; kipsec_cb(skb)->sa is set
  * @seq: the sequence number assigned to it
@@ -190,13 +233,10 @@ int kipsec_esp_output(struct sk_buff *skb, u64 seq, const void *outer,
 	padlen = clen - plen - 2;
 	tailen = padlen + 2 + c->icv_bytes;
 
-	nfrags = skb_cow_data(skb, tailen, &trailer);
+	nfrags = kipsec_xfrm_room(skb, outer_len + ulen + ESP_HLEN + ivlen,
+				  tailen, &trailer);
 	if (nfrags < 0)
 		return nfrags;
-	err = skb_cow_head(skb, outer_len + ulen + ESP_HLEN + ivlen +
-			   LL_MAX_HEADER);
-	if (err)
-		return err;
 	tmp = esp_alloc_tmp(c->aead, nfrags + 1);
 	if (!tmp)
 		return -ENOMEM;

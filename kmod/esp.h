@@ -76,6 +76,8 @@ static inline struct kipsec_skb_cb *kipsec_cb(struct sk_buff *skb)
 
 int kipsec_xfrm_split(const struct kipsec_sa *sa, struct sk_buff *skb,
 		      unsigned int *hlen, u8 *nexthdr, int *prevoff);
+int kipsec_xfrm_room(struct sk_buff *skb, unsigned int head,
+		     unsigned int tail, struct sk_buff **trailer);
 int kipsec_esp_output(struct sk_buff *skb, u64 seq, const void *outer,
 		      unsigned int outer_len);
 int kipsec_esp_input(struct sk_buff *skb);
