@@ -16,19 +16,38 @@
  * gives its own turn to the next CPU when that one's ring is empty: it is
  * the CPU that also carries the rest of the packet's path (the sender's
  * system call, the receiver's stack), so it keeps only its share of a
- * backlog. A completion,
- * synchronous or asynchronous, marks its packet done and then delivers
- * from the head of the SA's queue every packet that is done, in order, to
- * the direction's handlers (the same
- * ones the unqueued path calls). One context delivers from a queue at a
- * time (@running); a packet completed while another context delivers is
- * taken by that one, which looks at the head again after letting go.
+ * backlog. A completion, synchronous or asynchronous, marks its packet
+ * done and then delivers from the head of the SA's queue every packet that
+ * is done, in order, to the direction's handlers (the same ones the
+ * unqueued path calls). One context delivers from a queue at a time
+ * (@running); a packet completed while another context delivers is taken
+ * by that one, which looks at the head again after letting go.
+ *
+ * Packets are delivered on one CPU per SA, its home CPU: a completion
+ * elsewhere hands the delivery to the queue's work item on that CPU.
+ * Delivered from whichever CPU completed the head, one SA's packets would
+ * be sent (or received) from every CPU, into each CPU's own backlog of the
+ * next device (veth, a tunnel; on input, kipsec0's GRO cells), and a
+ * backlog whose processing is deferred is overtaken by the others: the
+ * peer would see the SA's sequence numbers out of order, and drop all
+ * those that fall behind its replay window (on input, the inner flows
+ * would be reordered). A single packet sent from another CPU is enough,
+ * if it overtakes a long backlog: so the packet alone on a quiet SA,
+ * whose crypto runs where it came in, is delivered on the home CPU too.
+ * The home CPU is where the SA's first packet came in, and moves to where
+ * a packet comes in after the SA was idle for a second (or when it goes
+ * offline): an inbound SA's packets arrive on one CPU (a NIC's receive
+ * queue, the peer's own home CPU), and a flow's reply tends to come back
+ * where the request went, so a request and its answer (a ping) usually
+ * find each SA at home and pay no hand-over.
  *
  * Every queued packet holds a reference to its SA, where its queue lives,
  * and counts in its namespace's in-flight packets, so namespace exit and
  * module unload wait until the queues are empty. A handler may drop the
  * SA's last reference while its queue is still being looked at: delivery
- * runs under rcu_read_lock() and SAs are freed after a grace period.
+ * runs under rcu_read_lock() and SAs are freed after a grace period; the
+ * work item may look at the queue after its last packet is gone, and the
+ * SA's free waits for it (kipsec_squeue_destroy()).
  *
  * Each CPU's ring is a ptr_ring: producers (any CPU, bottom halves off)
  * share its producer lock, only that CPU's worker consumes. When every
@@ -85,17 +104,36 @@ module_param(parallel, uint, 0644);
 MODULE_PARM_DESC(parallel,
 		 "spread each SA's crypto over the CPUs, packets kept in order: 0 never, 1 with more than one CPU (default), 2 always");
 
+static void squeue_work(struct work_struct *work);
+
 /**
  * kipsec_squeue_init() - initialise an empty SA queue
  * @sq: the queue
+ * @ops: its direction's handlers
  */
-void kipsec_squeue_init(struct kipsec_squeue *sq)
+void kipsec_squeue_init(struct kipsec_squeue *sq,
+			const struct kipsec_qops *ops)
 {
 	skb_queue_head_init(&sq->q);
 	sq->running = 0;
 	sq->tick = jiffies;
 	sq->tick_pkts = 0;
 	sq->last_pkts = 0;
+	sq->ops = ops;
+	INIT_WORK(&sq->work, squeue_work);
+	sq->cpu = -1;
+}
+
+/**
+ * kipsec_squeue_destroy() - wait for an SA queue's work item
+ * @sq: the queue, empty: its SA is being freed
+ *
+ * Process context. The work item may still be looking at the queue after
+ * delivering its last packet, which dropped the SA's last reference.
+ */
+void kipsec_squeue_destroy(struct kipsec_squeue *sq)
+{
+	cancel_work_sync(&sq->work);
 }
 
 /**
@@ -112,6 +150,12 @@ void kipsec_squeue_init(struct kipsec_squeue *sq)
  * datagrams, forwarded traffic from one receive queue) would otherwise
  * never have a backlog and stay on one CPU; a sparse one (a ping, a
  * request now and then) keeps the latency of being handled at once.
+ *
+ * The SA's first packet, and the first after it was idle for
+ * %KIPSEC_REHOME_IDLE, makes this CPU the queue's home CPU. A delivery
+ * from the old one may still be under way (its packets came in before the
+ * SA went idle), so it may leave after this packet does: one packet's
+ * reordering, once.
  */
 bool kipsec_squeue_enter(struct kipsec_squeue *sq, struct sk_buff *skb)
 {
@@ -120,6 +164,9 @@ bool kipsec_squeue_enter(struct kipsec_squeue *sq, struct sk_buff *skb)
 	bool pending = !skb_queue_empty(&sq->q);
 
 	lockdep_assert_held(&sq->q.lock);
+	if (!pending && (sq->cpu < 0 ||
+			 time_after(now, sq->tick + KIPSEC_REHOME_IDLE)))
+		WRITE_ONCE(sq->cpu, raw_smp_processor_id());
 	if (now != sq->tick) {
 		sq->last_pkts = now - sq->tick == 1 ? sq->tick_pkts : 0;
 		sq->tick = now;
@@ -147,12 +194,6 @@ static struct kipsec_squeue *skb_squeue(struct sk_buff *skb)
 	struct kipsec_skb_cb *cb = kipsec_cb(skb);
 
 	return cb->qstate == KIPSEC_Q_OUT ? &cb->sa->txq : &cb->sa->rxq;
-}
-
-static const struct kipsec_qops *skb_qops(struct sk_buff *skb)
-{
-	return kipsec_cb(skb)->qstate == KIPSEC_Q_OUT ? &kipsec_qops_out :
-							&kipsec_qops_in;
 }
 
 /*
@@ -192,43 +233,93 @@ static bool squeue_head_done(struct kipsec_squeue *sq)
 }
 
 /*
- * Hands every done packet at the head of @sq to @ops, in order, unless
- * another context is at it. Caller holds rcu_read_lock().
+ * Hands every done packet at the head of @sq to @ops, in order, at most
+ * one batch, unless another context is at it. Returns whether the head
+ * was done again once it let go: the caller goes round once more. Caller
+ * holds rcu_read_lock().
  *
  * A completer stores its packet's state, then tests @running (a fully
- * ordered atomic); the deliverer clears @running, then (full barrier)
- * looks at the head: one of them sees the other's write, so no done
- * packet is left behind.
+ * ordered atomic, or a full barrier then a test); the deliverer clears
+ * @running, then (full barrier) looks at the head: one of them sees the
+ * other's write, so no done packet is left behind.
  */
-static void squeue_deliver(struct kipsec_squeue *sq,
-			   const struct kipsec_qops *ops)
+static bool squeue_deliver_once(struct kipsec_squeue *sq,
+				const struct kipsec_qops *ops)
 {
 	struct sk_buff_head done;
 	struct sk_buff *skb;
 
+	if (test_and_set_bit(0, &sq->running))
+		return false;
 	__skb_queue_head_init(&done);
-	do {
-		if (test_and_set_bit(0, &sq->running))
-			return;
-		local_bh_disable();
-		squeue_pop_done(sq, &done);
-		while ((skb = __skb_dequeue(&done))) {
-			struct kipsec_skb_cb *cb = kipsec_cb(skb);
-			bool failed = cb->qstate == KIPSEC_Q_FAILED;
-			int err = cb->qerr;
+	local_bh_disable();
+	squeue_pop_done(sq, &done);
+	while ((skb = __skb_dequeue(&done))) {
+		struct kipsec_skb_cb *cb = kipsec_cb(skb);
+		bool failed = cb->qstate == KIPSEC_Q_FAILED;
+		int err = cb->qerr;
 
-			cb->qstate = KIPSEC_Q_NONE;
-			if (failed)
-				ops->failed(skb, err);
-			else
-				ops->done(skb, err);
-		}
-		/* The softirqs the batch raised run here. */
-		local_bh_enable();
-		clear_bit(0, &sq->running);
-		/* Orders the clear before the look at the head (see above). */
-		smp_mb__after_atomic();
-	} while (squeue_head_done(sq));
+		cb->qstate = KIPSEC_Q_NONE;
+		if (failed)
+			ops->failed(skb, err);
+		else
+			ops->done(skb, err);
+	}
+	/* The softirqs the batch raised run here. */
+	local_bh_enable();
+	clear_bit(0, &sq->running);
+	/* Orders the clear before the look at the head (see above). */
+	smp_mb__after_atomic();
+	return squeue_head_done(sq);
+}
+
+/*
+ * The home CPU of @sq (set by kipsec_squeue_enter()), or this one if that
+ * went offline (the SA's packets may then leave out of order once). A
+ * hint that races with CPU hotplug: a work item queued on a CPU going
+ * down still runs.
+ */
+static int squeue_cpu(struct kipsec_squeue *sq)
+{
+	int cpu = READ_ONCE(sq->cpu);
+
+	if (likely(cpu >= 0 && cpu_online(cpu)))
+		return cpu;
+	cpu = raw_smp_processor_id();
+	WRITE_ONCE(sq->cpu, cpu);
+	return cpu;
+}
+
+/* Delivers from @sq on its home CPU, in process context. */
+static void squeue_work(struct work_struct *work)
+{
+	struct kipsec_squeue *sq = container_of(work, struct kipsec_squeue,
+						work);
+	bool again;
+
+	do {
+		rcu_read_lock();
+		again = squeue_deliver_once(sq, sq->ops);
+		rcu_read_unlock();
+		cond_resched();
+	} while (again);
+}
+
+/*
+ * Has the work item deliver from @sq on the home CPU, unless another
+ * context is delivering (it will see the packet just completed), the work
+ * item is queued and not started yet (it will too: the workqueue clears
+ * the pending bit, then a full barrier, before it starts the item) or the
+ * head is still pending (its completion will look again).
+ */
+static void squeue_kick(struct kipsec_squeue *sq)
+{
+	/* The packet's state before @running (see squeue_deliver_once()). */
+	smp_mb();
+	if (test_bit(0, &sq->running) || work_pending(&sq->work) ||
+	    !squeue_head_done(sq))
+		return;
+	queue_work_on(squeue_cpu(sq), crypt_wq, &sq->work);
 }
 
 /**
@@ -238,21 +329,30 @@ static void squeue_deliver(struct kipsec_squeue *sq,
  * @err: the crypto result, or why it could not start
  * @failed: the crypto could not start (@err is from kipsec_qops.crypt)
  *
- * Any context. Delivers what is now deliverable at the head of @sq.
+ * Softirq or process context. Delivers what is now deliverable at the head
+ * of @sq: one batch here on the SA's home CPU, the rest (or everything,
+ * on another CPU) through the queue's work item there, so that a busy SA
+ * does not keep a softirq delivering. With parallel=2 the home CPU hands
+ * everything to the work item too, so that a guest with one vCPU
+ * exercises it.
  */
 void kipsec_queue_complete(struct kipsec_squeue *sq, struct sk_buff *skb,
 			   int err, bool failed)
 {
-	const struct kipsec_qops *ops = skb_qops(skb);
 	struct kipsec_skb_cb *cb = kipsec_cb(skb);
 
+	/* Bottom halves off: no migration between the CPU test and the rest. */
+	local_bh_disable();
 	rcu_read_lock();
 	cb->qerr = err;
 	/* qerr before the state: the deliverer reads them in that order. */
 	smp_store_release(&cb->qstate,
 			  failed ? KIPSEC_Q_FAILED : KIPSEC_Q_DONE);
-	squeue_deliver(sq, ops);
+	if (smp_processor_id() != squeue_cpu(sq) || READ_ONCE(parallel) >= 2 ||
+	    squeue_deliver_once(sq, sq->ops))
+		squeue_kick(sq);
 	rcu_read_unlock();
+	local_bh_enable();
 }
 
 /* Starts the crypto of a queued packet, or reports why it cannot. */
@@ -261,7 +361,7 @@ static void crypt_one(struct sk_buff *skb)
 	struct kipsec_squeue *sq = skb_squeue(skb);
 	int err;
 
-	err = skb_qops(skb)->crypt(skb);
+	err = sq->ops->crypt(skb);
 	/* 0: the completion has the packet (it may be gone already). */
 	if (err)
 		kipsec_queue_complete(sq, skb, err, true);
@@ -308,8 +408,9 @@ static int next_online_cpu(int cpu)
  *	backlog, the segments of a GSO packet), or the SA is busy (see
  *	kipsec_squeue_enter())
  *
- * Any context. A packet alone on a quiet SA is handled here and now:
- * handing it to another CPU would only add a wake-up to its latency.
+ * Softirq or process context. A packet alone on a quiet SA has its crypto
+ * done here and now: handing it to another CPU would add a wake-up to its
+ * latency (its delivery may still take one: kipsec_queue_complete()).
  * Packets of a burst or of a busy SA go to the CPUs in turn; this CPU's
  * turns are handled here, the others by their workers (here too when a
  * ring is full). This CPU's turn goes to the next CPU instead when that
@@ -403,10 +504,13 @@ err:
 /**
  * kipsec_queue_exit() - stop the workers
  *
- * Every namespace is gone, so every queued packet has been delivered.
+ * Every namespace is gone, so every queued packet has been delivered. A
+ * completion may still be about to queue its SA's work item: it does so
+ * under rcu_read_lock() after its packet has left the in-flight count.
  */
 void kipsec_queue_exit(void)
 {
+	synchronize_rcu();
 	destroy_workqueue(crypt_wq);
 	queue_free_rings();
 }

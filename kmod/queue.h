@@ -9,6 +9,9 @@
 #define _KIPSEC_QUEUE_H
 
 #include <linux/skbuff.h>
+#include <linux/workqueue.h>
+
+struct kipsec_qops;
 
 /**
  * struct kipsec_squeue - the packets of one SA and direction, in order
@@ -18,6 +21,10 @@
  * @tick: the jiffy that @tick_pkts counts in (under @q's lock)
  * @tick_pkts: packets that entered the queue during @tick
  * @last_pkts: packets that entered it during the jiffy before @tick
+ * @ops: the direction's handlers
+ * @work: delivers from the head on @cpu
+ * @cpu: the home CPU, where every packet of the queue is delivered; -1
+ *	until the first packet (see kipsec_squeue_enter())
  */
 struct kipsec_squeue {
 	struct sk_buff_head q;
@@ -25,6 +32,9 @@ struct kipsec_squeue {
 	unsigned long tick;
 	unsigned int tick_pkts;
 	unsigned int last_pkts;
+	const struct kipsec_qops *ops;
+	struct work_struct work;
+	int cpu;
 };
 
 /* At most this many packets of one SA and direction wait in the queue. */
@@ -35,6 +45,9 @@ struct kipsec_squeue {
  * its packets spread over the CPUs even when they come one at a time.
  */
 #define KIPSEC_SPREAD_RATE	2000
+
+/* An SA and direction idle this long may move its home CPU (jiffies). */
+#define KIPSEC_REHOME_IDLE	HZ
 
 /**
  * enum kipsec_qstate - where a packet is in the parallel stage
@@ -70,7 +83,9 @@ struct kipsec_qops {
 extern const struct kipsec_qops kipsec_qops_out;
 extern const struct kipsec_qops kipsec_qops_in;
 
-void kipsec_squeue_init(struct kipsec_squeue *sq);
+void kipsec_squeue_init(struct kipsec_squeue *sq,
+			const struct kipsec_qops *ops);
+void kipsec_squeue_destroy(struct kipsec_squeue *sq);
 bool kipsec_squeue_enter(struct kipsec_squeue *sq, struct sk_buff *skb);
 bool kipsec_parallel(void);
 void kipsec_queue_crypt(struct sk_buff *skb, bool spread);

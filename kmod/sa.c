@@ -232,6 +232,8 @@ static void sa_free_work(struct work_struct *work)
 	struct kipsec_sa *sa = container_of(to_rcu_work(work),
 					    struct kipsec_sa, free_work);
 
+	kipsec_squeue_destroy(&sa->txq);
+	kipsec_squeue_destroy(&sa->rxq);
 	kipsec_crypto_destroy(&sa->crypto);
 	kipsec_alg_cfg_wipe(&sa->aead);
 	kipsec_alg_cfg_wipe(&sa->crypt);
@@ -328,8 +330,8 @@ struct kipsec_sa *kipsec_sa_create(const struct kipsec_sa_cfg *cfg,
 	sa->hard = cfg->hard;
 	sa->add_time = ktime_get_real_seconds();
 	atomic64_set(&sa->seq_out, cfg->seq_out);
-	kipsec_squeue_init(&sa->txq);
-	kipsec_squeue_init(&sa->rxq);
+	kipsec_squeue_init(&sa->txq, &kipsec_qops_out);
+	kipsec_squeue_init(&sa->rxq, &kipsec_qops_in);
 	spin_lock_init(&sa->lock);
 	INIT_LIST_HEAD(&sa->larval_list);
 	INIT_DELAYED_WORK(&sa->lft_work, sa_lft_work);
