@@ -146,6 +146,32 @@ int kipsec_xfrm_split(const struct kipsec_sa *sa, struct sk_buff *skb,
 	return skb->len < *hlen ? -EINVAL : 0;
 }
 
+/*
+ * Moves everything in @skb's buffer up to the end of its data @off bytes
+ * towards the end (its headroom grows by @off, its tailroom shrinks by as
+ * much), and the header offsets with it: what pskb_expand_head() would
+ * give it, without a new buffer (and an unset transport header stays
+ * unset). The data must be the skb's own (not cloned) and linear, with
+ * @off bytes of tailroom.
+ */
+static void xfrm_shift(struct sk_buff *skb, unsigned int off)
+{
+	memmove(skb->head + off, skb->head, skb_tail_pointer(skb) - skb->head);
+	skb->data += off;
+	skb_set_tail_pointer(skb, skb->len);
+	/* The header offsets count from skb->head, which stays. */
+	if (skb->ip_summed == CHECKSUM_PARTIAL)
+		skb->csum_start += off;
+	if (skb_mac_header_was_set(skb))
+		skb->mac_header += off;
+	skb->network_header += off;
+	if (skb_transport_header_was_set(skb))
+		skb->transport_header += off;
+	skb->inner_mac_header += off;
+	skb->inner_network_header += off;
+	skb->inner_transport_header += off;
+}
+
 /**
  * kipsec_xfrm_room() - make an outbound packet's data writable, with room
  *	for what ESP or AH adds
@@ -156,11 +182,17 @@ int kipsec_xfrm_split(const struct kipsec_sa *sa, struct sk_buff *skb,
  *
  * The headroom left also holds the link-layer reserve of the route's
  * device, as the IP output path wants it, and no more: a forwarded packet
- * usually has that much already. A linear packet that is shared, or short
- * of room at either end, is reallocated once with room at both;
- * skb_cow_data() and skb_cow_head() in turn would copy it twice. A packet
- * with page fragments or a fragment list goes through skb_cow_data(),
- * which pulls them into writable memory.
+ * usually has that much already. A linear packet short of headroom whose
+ * data is not cloned, and whose buffer has the missing room plus @tail at
+ * the end, moves up within its buffer: typical of a locally sent one
+ * (UDP, ICMP, raw), whose route leaves only the device's reserve as it
+ * knows nothing of kipsec. That costs a move rather than a new buffer
+ * (4 KiB for a 1400-byte datagram, zeroed on kernels that initialise
+ * allocations). Any other linear packet that is cloned, or short of room,
+ * is reallocated once with room at both ends; skb_cow_data() and
+ * skb_cow_head() in turn would copy it twice. A packet with page
+ * fragments or a fragment list goes through skb_cow_data(), which pulls
+ * them into writable memory.
  *
  * Return: the number of scatterlist entries the data takes, or a negative
  * errno.
@@ -174,6 +206,11 @@ int kipsec_xfrm_room(struct sk_buff *skb, unsigned int head,
 	head += dst ? LL_RESERVED_SPACE(dst->dev) : LL_MAX_HEADER;
 	if (!skb_shinfo(skb)->nr_frags && !skb_has_frag_list(skb)) {
 		nhead = max_t(int, head - skb_headroom(skb), 0);
+		if (nhead && !skb_cloned(skb) &&
+		    skb_tailroom(skb) >= nhead + tail) {
+			xfrm_shift(skb, nhead);
+			nhead = 0;
+		}
 		ntail = max_t(int, tail - skb_tailroom(skb), 0);
 		if ((nhead || ntail || skb_cloned(skb)) &&
 		    pskb_expand_head(skb, ALIGN(nhead, NET_SKB_PAD), ntail,
