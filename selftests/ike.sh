@@ -165,18 +165,19 @@ ss_start_charon() {
 	SS_PIDS+=("$!")
 	printf -v "SS_CHARON_$g" %s "$!"	# charon itself (everything execs)
 	# poll the socket, not swanctl: each swanctl start costs CPU charon needs
-	for i in $(seq 1 300); do
+	for ((i = 0; i < 300; i++)); do
 		[ -S "$SS_DIR/$g/charon.vici" ] &&
 			ss_swanctl "$g" --stats >/dev/null 2>&1 && return 0
-		sleep 0.2
+		nap 0.2
 	done
 	echo "charon in $g did not start:" >&2
 	tail -n 20 "$SS_DIR/$g/charon.out" "$SS_DIR/$g/charon.log" >&2
 	return 1
 }
 
-# ss_start_sync [ARGS...]: kipsec sync-xfrm on ga, returns when it runs;
-# its log is sync.log, the logs of earlier instances go to sync.old.log
+# ss_start_sync [ARGS...]: kipsec sync-xfrm on ga, returns when it runs
+# (up to 30 s); its log is sync.log, the logs of earlier instances go to
+# sync.old.log
 ss_start_sync() {
 	local i
 	[ -f "$SS_DIR/ga/sync.log" ] &&
@@ -184,10 +185,10 @@ ss_start_sync() {
 	ip netns exec ga "$KIPSEC" sync-xfrm --vici "$SS_DIR/ga/charon.vici" "$@" \
 		>"$SS_DIR/ga/sync.log" 2>&1 &
 	SYNC_PID=$!
-	for i in $(seq 1 100); do
-		grep -q 'info: running' "$SS_DIR/ga/sync.log" && return 0
+	for ((i = 0; i < 300; i++)); do
+		file_has "$SS_DIR/ga/sync.log" 'info: running' && return 0
 		kill -0 "$SYNC_PID" 2>/dev/null || break
-		sleep 0.1
+		nap 0.1
 	done
 	cat "$SS_DIR/ga/sync.log" >&2
 	return 1
@@ -199,9 +200,9 @@ ss_stop_sync() {
 	local rc=0 i
 	[ -n "$SYNC_PID" ] || return 0
 	kill "$SYNC_PID" 2>/dev/null
-	for i in $(seq 1 300); do
+	for ((i = 0; i < 300; i++)); do
 		kill -0 "$SYNC_PID" 2>/dev/null || break
-		sleep 0.2
+		nap 0.2
 	done
 	if kill -0 "$SYNC_PID" 2>/dev/null; then
 		echo "sync-xfrm did not stop on SIGTERM: killed" >&2
@@ -223,13 +224,13 @@ ss_stop_all() {
 	SS_PIDS=()
 }
 
-# wait_until SECS CMD...: poll CMD every 0.2 s
+# wait_until SECS CMD...: poll CMD every 0.2 s (at least SECS in all)
 wait_until() {
 	local n=$(($1 * 5))
 	shift
 	while [ $n -gt 0 ]; do
 		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
+		nap 0.2
 		n=$((n - 1))
 	done
 	return 1

@@ -59,7 +59,7 @@ leak_wait_objects() {
 	for _ in $(seq 1 $(( ${2:-10} * 5 ))); do
 		v=$(_leak_objects 2>/dev/null)
 		[ "$v" = "$1" ] && return 0
-		sleep 0.2
+		nap 0.2
 	done
 	echo "$v"
 	return 1
@@ -83,7 +83,7 @@ leak_slab_check() {
 			"$before" "$after" | sort -k2,2nr)
 		printf '%s\n' "$worst" | awk -v t="$LEAK_TOL" '$2 > t { f = 1 } END { exit f }' &&
 			break
-		sleep 1
+		nap 1
 	done
 	rm -f "$after"
 	t_diag "$desc: measured after $i snapshot(s)"

@@ -114,6 +114,39 @@ t_relay() {
 # Delete every named network namespace (test clean-up).
 netns_cleanup() { ip -all netns delete 2>/dev/null || true; }
 
+# --- waiting without processes ------------------------------------------------
+#
+# Under TCG /bin/sleep's own start costs more than the short waits of a
+# polling loop, and on one vCPU the loop's processes take the CPU from
+# what it waits for (tcpdump starting, charon, a kworker). nap sleeps in
+# bash itself: a read that times out on a FIFO nobody writes to, opened
+# here once (subshells and background jobs inherit it).
+#
+#   nap SECS            sleep SECS (fractions allowed)
+#   file_has FILE TEXT  a line of FILE holds TEXT (no grep)
+
+NAP_FD=""
+if { [ -p "/tmp/.nap.$$" ] || mkfifo "/tmp/.nap.$$"; } 2>/dev/null; then
+	exec {NAP_FD}<>"/tmp/.nap.$$"
+fi
+
+nap() {
+	if [ -n "$NAP_FD" ]; then
+		read -r -t "$1" -u "$NAP_FD" _ || :
+	else
+		sleep "$1"
+	fi
+}
+
+file_has() {
+	local l
+	[ -f "$1" ] || return 1
+	while IFS= read -r l || [ -n "$l" ]; do
+		[[ $l == *"$2"* ]] && return 0
+	done <"$1"
+	return 1
+}
+
 # --- one python per test ----------------------------------------------------
 #
 # A python start costs about a second under TCG, and the JSON checks of a

@@ -133,24 +133,45 @@ native_policy() {
 CAPS=()
 
 # capture_start NAME NS DEV: tcpdump into /tmp/NAME.pcap, returns when it
-# is listening.
+# is listening (up to 20 s; the wait starts no process, so that tcpdump
+# has the CPU to start).
 capture_start() {
 	local name=$1 ns=$2 dev=$3 i
 	rm -f "/tmp/$name.pcap" "/tmp/$name.log"
 	ip netns exec "$ns" tcpdump -i "$dev" --immediate-mode -U -n -s 0 -w "/tmp/$name.pcap" \
 		>"/tmp/$name.log" 2>&1 &
 	CAPS+=("$!")
-	for i in $(seq 1 100); do
-		grep -q 'listening on' "/tmp/$name.log" && return 0
-		sleep 0.05
+	for ((i = 0; i < 400; i++)); do
+		file_has "/tmp/$name.log" 'listening on' && return 0
+		nap 0.05
 	done
 	echo "tcpdump did not start: $(cat "/tmp/$name.log")" >&2
 	return 1
 }
 
+# _idle PID: the process sleeps (state S), has exited (Z) or is gone
+_idle() {
+	local st
+	{ read -r st <"/proc/$1/stat"; } 2>/dev/null || return 0
+	st=${st##*) }
+	[[ ${st%% *} == [SZ] ]]
+}
+
+# capture_stop: end the captures. A packet the test waited for has passed
+# m, so it is in tcpdump's ring (--immediate-mode: TPACKET_V2, no block
+# timeout), and tcpdump writes each packet out (-U) before it sleeps in
+# poll again; a SIGTERM before then would lose the rest of the ring. So:
+# 0.1 s for stragglers still in a queue, then until each tcpdump sleeps
+# (at most 2 s more), then SIGTERM.
 capture_stop() {
-	local p
-	sleep 0.3
+	local p i
+	nap 0.1
+	for p in "${CAPS[@]}"; do
+		for ((i = 0; i < 40; i++)); do
+			_idle "$p" && break
+			nap 0.05
+		done
+	done
 	for p in "${CAPS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${CAPS[@]}"; do wait "$p" 2>/dev/null; done
 	CAPS=()
@@ -209,10 +230,10 @@ MARKER_HEX=$(printf '%s' "$MARKER_PING" | od -An -tx1 | tr -d ' \n')
 # socket listens on PORT in NS: the listener itself, not a guessed delay
 # (a loaded TCG guest can take seconds to start python).
 wait_listener() {
-	local _
-	for _ in $(seq 1 600); do
-		ip netns exec "$1" ss -Hl"$2"n "sport = :$3" | grep -q . && return 0
-		sleep 0.1
+	local i
+	for ((i = 0; i < 600; i++)); do
+		[ -n "$(ip netns exec "$1" ss -Hl"$2"n "sport = :$3")" ] && return 0
+		nap 0.1
 	done
 	return 1
 }
