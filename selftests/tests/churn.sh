@@ -109,12 +109,13 @@ reflush() { # G: everything flushed and installed again, one end at a time
 LEAK_FILTER="ip and host $A4 and host $B4 and not esp"
 cap_pids=()
 cap_start() { # NAME FILTER [COUNT]
+	local i
 	ip netns exec m tcpdump -i m0 --immediate-mode -U -n -s 256 \
 		${3:+-c "$3"} -w "/tmp/$1.pcap" "$2" >"/tmp/$1.log" 2>&1 &
 	cap_pids+=("$!")
-	for _ in $(seq 1 100); do
-		grep -q 'listening on' "/tmp/$1.log" && return 0
-		sleep 0.05
+	for ((i = 0; i < 400; i++)); do
+		file_has "/tmp/$1.log" 'listening on' && return 0
+		nap 0.05
 	done
 	return 1
 }

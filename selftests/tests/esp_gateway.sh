@@ -248,8 +248,8 @@ fail_closed() {
 			action bypass >/dev/null 2>&1
 		n ga "$KIPSEC" policy del dir out src 192.0.2.1/32 dst 192.0.2.2/32 \
 			>/dev/null 2>&1
-		grep -q '"policy_' /tmp/mon.json && break
-		sleep 0.2
+		file_has /tmp/mon.json '"policy_' && break
+		nap 0.2
 	done
 	t_check "$label: kipsec monitor -j is listening" grep -q '"policy_' /tmp/mon.json
 	nosa0=$(kipsec_stat ga out_no_sa)
@@ -265,7 +265,7 @@ fail_closed() {
 	# delay is not enough on a loaded TCG host).
 	for _ in $(seq 1 150); do
 		[ "$(sa_cnt gb "$KGB" "$SAB" "$OA" "$OB" in)" -ge $((gbin0 + 3)) ] && break
-		sleep 0.2
+		nap 0.2
 	done
 	t_check "$label: delete ga's outbound SA while ha pings hb" \
 		n ga "$KIPSEC" sa del dst "$OB" proto esp spi "$SAB"
@@ -274,7 +274,7 @@ fail_closed() {
 	# many that was).
 	for _ in $(seq 1 50); do
 		[ "$(kipsec_stat ga out_no_sa)" -ge $((nosa0 + 20)) ] && break
-		sleep 0.2
+		nap 0.2
 	done
 	kill -INT $i 2>/dev/null
 	wait $i

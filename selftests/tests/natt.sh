@@ -174,7 +174,7 @@ t_eq "the plain socket on a's 4500 received no ESP" "$(wc -l </tmp/natt_udp.log)
 ka policy flush; ip -n b xfrm policy flush
 s_in=$(kipsec_stat a in_packets); s_nosa=$(kipsec_stat a in_no_sa)
 udp_send b $A4 4500 00000000494b452d4d41524b4552 ff
-for _ in $(seq 1 50); do [ "$(wc -l </tmp/natt_udp.log)" -ge 2 ] && break; sleep 0.1; done
+for _ in $(seq 1 50); do [ "$(wc -l </tmp/natt_udp.log)" -ge 2 ] && break; nap 0.1; done
 t_eq "IKE packet and keepalive reached the socket on 4500 unchanged" \
 	"$(tr '\n' ' ' </tmp/natt_udp.log)" "00000000494b452d4d41524b4552 ff "
 t_eq "no drop or decryption counted for them" \

@@ -30,7 +30,7 @@ t_eq "the first is larval" "$(state "$spi1")" larval
 # fixed wait; when it went is checked against when it was made.
 for _ in $(seq 1 $(((LARVAL + 20) * 5))); do
 	"$K" sa get dst 192.0.2.9 proto esp spi "$spi1" >/dev/null 2>&1 || break
-	sleep 0.2
+	nap 0.2
 done
 gone_after=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", b - a }')
 t_check_fail "the uncompleted larval SA is gone" "$K" sa get dst 192.0.2.9 proto esp spi "$spi1"

@@ -47,8 +47,8 @@ monitors_start() {
 		eval "kb sa add src 192.0.2.9 dst 192.0.2.8 proto esp spi 0x9999 $GCM"
 		ka sa del dst 192.0.2.8 proto esp spi 0x9999
 		kb sa del dst 192.0.2.8 proto esp spi 0x9999
-		grep -q sa_new /tmp/mon.a && grep -q sa_new /tmp/mon.b && return 0
-		sleep 0.2
+		file_has /tmp/mon.a sa_new && file_has /tmp/mon.b sa_new && return 0
+		nap 0.2
 	done
 	return 1
 }
@@ -84,7 +84,7 @@ marks() { echo "$(expires a soft)/$(expires a hard)"; }
 # wait_for CMD...: up to 10 s for CMD to succeed
 wait_for() {
 	local i
-	for i in $(seq 1 50); do "$@" && return 0; sleep 0.2; done
+	for ((i = 0; i < 50; i++)); do "$@" && return 0; nap 0.2; done
 	return 1
 }
 

@@ -334,8 +334,8 @@ time.sleep(3600)
 		for i in $(seq 1 50); do
 			eval "n gb \"\$KIPSEC\" sa add src 192.0.2.9 dst 192.0.2.8 proto esp spi 0x9999 $GCM"
 			n gb "$KIPSEC" sa delete dst 192.0.2.8 proto esp spi 0x9999
-			grep -q sa_new /tmp/mon.gb && return 0
-			sleep 0.2
+			file_has /tmp/mon.gb sa_new && return 0
+			nap 0.2
 		done
 		return 1
 	}
