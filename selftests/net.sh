@@ -201,7 +201,7 @@ hold_stop() {
 pcap_count() {
 	local out
 	out=$(tcpdump -r "/tmp/$1.pcap" -n --count "$2" 2>&1)
-	if [[ $out =~ (^|$'\n')([0-9]+)\ packets ]]; then
+	if [[ $out =~ (^|$'\n')([0-9]+)\ packets? ]]; then
 		echo "${BASH_REMATCH[2]}"
 	else
 		echo "pcap_count $1 '$2': ${out//$'\n'/ }" >&2
