@@ -131,11 +131,12 @@ if { [ -p "/tmp/.nap.$$" ] || mkfifo "/tmp/.nap.$$"; } 2>/dev/null; then
 fi
 
 nap() {
-	if [ -n "$NAP_FD" ]; then
-		read -r -t "$1" -u "$NAP_FD" _ || :
-	else
+	# A read that fails rather than times out (status 128 or less) falls
+	# back to sleep, so that a polling loop never spins through its turns.
+	if [ -z "$NAP_FD" ] || { read -r -t "$1" -u "$NAP_FD" _ 2>/dev/null; [ $? -le 128 ]; }; then
 		sleep "$1"
 	fi
+	return 0
 }
 
 file_has() {
