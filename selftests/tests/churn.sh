@@ -255,7 +255,6 @@ printf 'sa flush\npolicy flush\n' | kb b
 netns_cleanup
 leak_objects_zero "after the flush and the namespaces' deletion"
 kipsec_unload
-sleep 1
 leak_slab_check "after unload" "$base"
 rm -f "$base"
 t_done

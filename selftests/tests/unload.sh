@@ -183,7 +183,6 @@ t_eq "$NTEAR namespaces receiving traffic before their deletion" "$idle" 0
 t_eq "$NTEAR namespaces deleted under traffic released their SAs and policies" "$bad" 0
 
 kipsec_unload
-sleep 1
 leak_slab_check "after unload" "$base"
 rm -f "$base"
 t_done
