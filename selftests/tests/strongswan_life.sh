@@ -254,12 +254,17 @@ hi=$I
 t_check "kipsec takes a hard limit of 20000 bytes on hard's outbound SA" \
 	ka sa update src $A4 dst $B4 proto esp spi "$ho" lifetime hard bytes 20000
 capture_start wire8 m m0 || t_fail "capture on m"
+# The 12 s of pings run while the expiry, the drop and the new child are
+# checked (each check waits for its event), not before them.
 n ha ping -c 60 -i 0.2 -s 1000 -W 1 -p "$MARKER_HEX" -I 10.1.8.2 10.2.8.2 \
-	>/tmp/hard-ping.txt 2>&1
-capture_stop
-t_check "sync-xfrm passed kipsec's hard expiry on as XFRM_MSG_EXPIRE hard" \
+	>/tmp/hard-ping.txt 2>&1 &
+hard_ping=$!
+hard_sent() {
 	grep -q "kipsec hard expiry of esp spi $ho .*sending XFRM_MSG_EXPIRE" \
-	"$SS_DIR/ga/sync.log"
+		"$SS_DIR/ga/sync.log"
+}
+t_check "sync-xfrm passed kipsec's hard expiry on as XFRM_MSG_EXPIRE hard" \
+	wait_until 20 hard_sent
 old_gone() {
 	! ss_swanctl ga --list-sas --child hard | grep -q "${ho#0x}" &&
 		! ip -n ga xfrm state | grep -qE "spi ($ho|$hi) "
@@ -270,6 +275,8 @@ t_eq "and from kipsec" "$(sa_list | grep -cE "($ho|$hi):")" 0
 hard_again() { [ -n "$(reqid_of hard)" ] && has_sas_of "$(reqid_of hard)" 2; }
 t_check "the ping went on: the on-demand policy brought a new child up" \
 	wait_until 20 hard_again
+wait "$hard_ping"
+capture_stop
 t_check "some of the 60 pings passed after the drop (got $(ping_received /tmp/hard-ping.txt))" \
 	test "$(ping_received /tmp/hard-ping.txt)" -gt 20
 t_check_fail "no cleartext marker on the wire meanwhile" pcap_has_text wire8 "$MARKER_PING"
