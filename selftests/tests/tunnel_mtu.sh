@@ -63,22 +63,26 @@ topo() {
 }
 
 # gw NS LOCAL REMOTE LOCAL_LAN REMOTE_LAN SPI_OUT SPI_IN: a kipsec gateway
+# (one kipsec -batch: every process start costs under TCG)
 gw() {
 	local ns=$1 lo=$2 ro=$3 ll=$4 rl=$5 so=$6 si=$7
-	eval "n $ns \"\$KIPSEC\" sa add src $lo dst $ro proto esp spi $so mode tunnel replay-window 64 $GCM" &&
-	eval "n $ns \"\$KIPSEC\" sa add src $ro dst $lo proto esp spi $si mode tunnel replay-window 64 $GCM" &&
-	n "$ns" "$KIPSEC" policy add dir out src "$ll" dst "$rl" action protect \
-		tmpl proto esp mode tunnel src "$lo" dst "$ro" &&
-	n "$ns" "$KIPSEC" policy add dir fwd src "$rl" dst "$ll" action protect \
-		tmpl proto esp mode tunnel src "$ro" dst "$lo"
+	"$KIPSEC" -n "$ns" -batch - <<-EOF
+	sa add src $lo dst $ro proto esp spi $so mode tunnel replay-window 64 $GCM
+	sa add src $ro dst $lo proto esp spi $si mode tunnel replay-window 64 $GCM
+	policy add dir out src $ll dst $rl action protect tmpl proto esp mode tunnel src $lo dst $ro
+	policy add dir fwd src $rl dst $ll action protect tmpl proto esp mode tunnel src $ro dst $lo
+	EOF
 }
-# gw_native: the same with the native XFRM stack
+# gw_native: the same with the native XFRM stack (native_sa and
+# native_policy's words, one ip -batch)
 gw_native() {
 	local ns=$1 lo=$2 ro=$3 ll=$4 rl=$5 so=$6 si=$7
-	eval "native_sa $ns $lo $ro $so tunnel 0 $GCM" &&
-	eval "native_sa $ns $ro $lo $si tunnel 0 $GCM" &&
-	native_policy "$ns" out "$ll" "$rl" "$lo" "$ro" tunnel 0 &&
-	native_policy "$ns" fwd "$rl" "$ll" "$ro" "$lo" tunnel 0
+	ip -n "$ns" -batch - <<-EOF
+	xfrm state add src $lo dst $ro proto esp spi $so mode tunnel reqid 0 replay-window 64 $GCM
+	xfrm state add src $ro dst $lo proto esp spi $si mode tunnel reqid 0 replay-window 64 $GCM
+	xfrm policy add dir out src $ll dst $rl tmpl src $lo dst $ro proto esp mode tunnel reqid 0
+	xfrm policy add dir fwd src $rl dst $ll tmpl src $ro dst $lo proto esp mode tunnel reqid 0
+	EOF
 }
 setup() {
 	local g=gw
@@ -257,29 +261,28 @@ suite() {
 
 	# The IPv4 SAs again, UDP-encapsulated: 8 more bytes of overhead, and m's
 	# ICMP quotes UDP, matched by the local encapsulation port.
-	natt_sas() { # NS LOCAL REMOTE SPI_OUT SPI_IN
-		n "$1" "$KIPSEC" sa delete dst "$3" proto esp spi "$4" &&
-		n "$1" "$KIPSEC" sa delete dst "$2" proto esp spi "$5" &&
-		eval "n $1 \"\$KIPSEC\" sa add src $2 dst $3 proto esp spi $4 mode tunnel replay-window 64 $GCM encap espinudp 4500 4500" &&
-		eval "n $1 \"\$KIPSEC\" sa add src $3 dst $2 proto esp spi $5 mode tunnel replay-window 64 $GCM encap espinudp 4500 4500"
+	natt_sas() { # NS LOCAL REMOTE SPI_OUT SPI_IN (one kipsec -batch)
+		"$KIPSEC" -n "$1" -batch - <<-EOF
+		sa delete dst $3 proto esp spi $4
+		sa delete dst $2 proto esp spi $5
+		sa add src $2 dst $3 proto esp spi $4 mode tunnel replay-window 64 $GCM encap espinudp 4500 4500
+		sa add src $3 dst $2 proto esp spi $5 mode tunnel replay-window 64 $GCM encap espinudp 4500 4500
+		EOF
 	}
 	# natt_native: gb's native SAs the same way; native ESP in UDP also needs
 	# a UDP_ENCAP socket (UDP_ENCAP_ESPINUDP) on the port, as charon keeps one.
 	natt_native() {
-		local a
-		for a in "$B4 $A4 0x2004" "$A4 $B4 0x1004"; do
-			# shellcheck disable=SC2086
-			set -- $a
-			ip -n gb xfrm state delete src "$1" dst "$2" proto esp spi "$3" &&
-			eval "native_sa gb $1 $2 $3 tunnel 0 $GCM encap espinudp 4500 4500 0.0.0.0" ||
-				return 1
-		done
+		ip -n gb -batch - <<-EOF
+		xfrm state delete src $B4 dst $A4 proto esp spi 0x2004
+		xfrm state add src $B4 dst $A4 proto esp spi 0x2004 mode tunnel reqid 0 replay-window 64 $GCM encap espinudp 4500 4500 0.0.0.0
+		xfrm state delete src $A4 dst $B4 proto esp spi 0x1004
+		xfrm state add src $A4 dst $B4 proto esp spi 0x1004 mode tunnel reqid 0 replay-window 64 $GCM encap espinudp 4500 4500 0.0.0.0
+		EOF
 	}
 	natt_ga_native() { natt_sas ga $A4 $B4 0x1004 0x2004 && natt_native; }
+	natt_both() { natt_sas ga "$A4" "$B4" 0x1004 0x2004 && natt_sas gb "$B4" "$A4" 0x2004 0x1004; }
 	if [ "$PEER" = kipsec ]; then
-		t_check "${P}NAT-T: the IPv4 SAs become ESP in UDP on both gateways" \
-			bash -c "$(declare -f n natt_sas); KIPSEC=$KIPSEC; GCM=\"$GCM\"
-				natt_sas ga $A4 $B4 0x1004 0x2004 && natt_sas gb $B4 $A4 0x2004 0x1004"
+		t_check "${P}NAT-T: the IPv4 SAs become ESP in UDP on both gateways" natt_both
 	else
 		n gb "$PY" -c '
 import socket, time
@@ -382,23 +385,27 @@ suite
 h2h() { # NS MODE LOCAL REMOTE SPI_OUT SPI_IN REQID_OUT REQID_IN
 	local ns=$1 m=$2 lo=$3 ro=$4 ep=""
 	[ "$m" = tunnel ] && ep="src $lo dst $ro"
-	n "$ns" "$KIPSEC" policy del dir out src "$lo" dst "$ro" proto tcp 2>/dev/null
-	n "$ns" "$KIPSEC" policy del dir in src "$ro" dst "$lo" proto tcp 2>/dev/null
-	eval "n $ns \"\$KIPSEC\" sa add src $lo dst $ro proto esp spi $5 mode $m reqid $7 replay-window 64 $GCM" &&
-	eval "n $ns \"\$KIPSEC\" sa add src $ro dst $lo proto esp spi $6 mode $m reqid $8 replay-window 64 $GCM" &&
-	n "$ns" "$KIPSEC" policy add dir out src "$lo" dst "$ro" proto tcp action protect \
-		tmpl proto esp mode "$m" $ep reqid "$7" &&
-	n "$ns" "$KIPSEC" policy add dir in src "$ro" dst "$lo" proto tcp action protect \
-		tmpl proto esp mode "$m" ${ep:+src $ro dst $lo} reqid "$8"
+	# the previous case's TCP policies, if there are any
+	"$KIPSEC" -n "$ns" -force -batch - 2>/dev/null <<-EOF
+	policy del dir out src $lo dst $ro proto tcp
+	policy del dir in src $ro dst $lo proto tcp
+	EOF
+	"$KIPSEC" -n "$ns" -batch - <<-EOF
+	sa add src $lo dst $ro proto esp spi $5 mode $m reqid $7 replay-window 64 $GCM
+	sa add src $ro dst $lo proto esp spi $6 mode $m reqid $8 replay-window 64 $GCM
+	policy add dir out src $lo dst $ro proto tcp action protect tmpl proto esp mode $m $ep reqid $7
+	policy add dir in src $ro dst $lo proto tcp action protect tmpl proto esp mode $m ${ep:+src $ro dst $lo} reqid $8
+	EOF
 }
+# h2h_pair MODE SPI_OUT SPI_IN REQID_OUT REQID_IN: both ends, ga's view
+h2h_pair() { h2h ga "$1" "$A4" "$B4" "$2" "$3" "$4" "$5" && h2h gb "$1" "$B4" "$A4" "$3" "$2" "$5" "$4"; }
 reasm() { n gb nstat -saz IpReasmReqds | awk '$1 == "IpReasmReqds" { print $2 }'; }
 # h2h_case MODE SPI_OUT SPI_IN REQID_OUT REQID_IN PORT MTU: two 1 MiB TCP
 # transfers ga -> gb over fresh SAs and TCP policies.
 h2h_case() {
 	local m=$1 mtu=$7 port=$6 p="host to host, $1 mode: " icmp0 mtu0 r0
 	t_check "${p}SAs and TCP policies between ga and gb" \
-		bash -c "$(declare -f n h2h); KIPSEC=$KIPSEC; GCM=\"$GCM\"
-			h2h ga $m $A4 $B4 $2 $3 $4 $5 && h2h gb $m $B4 $A4 $3 $2 $5 $4"
+		h2h_pair "$m" "$2" "$3" "$4" "$5"
 	for ns in ga m gb; do ip -n $ns route flush cache; done
 	icmp0=$(kipsec_stat ga icmp_pmtu)
 	mtu0=$(sa_stat ga "$2" $B4 out_mtu)
