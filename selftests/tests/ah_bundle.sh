@@ -65,28 +65,32 @@ nat_policy() {
 }
 
 # setup OA OB [AH_LEVEL]: the bundle's four SAs on each side, and policies
+# (one kipsec and one ip -batch: every process start costs under TCG; the
+# native policies are nat_policy's words)
 setup() {
 	local oa=$1 ob=$2 lvl=${3:-required} align=""
 	[[ $oa == *:* ]] || align="flag align4"
-	ka sa flush; ka policy flush
-	ip -n b xfrm state flush; ip -n b xfrm policy flush
-	eval "ka sa add src $oa dst $ob proto esp spi 0x3001 mode transport reqid 3 replay-window 64 $GCM" &&
-	eval "ka sa add src $ob dst $oa proto esp spi 0x4001 mode transport reqid 4 replay-window 64 $GCM" &&
-	eval "ka sa add src $oa dst $ob proto ah spi 0x1001 mode transport reqid 1 replay-window 64 $SHA" &&
-	eval "ka sa add src $ob dst $oa proto ah spi 0x2001 mode transport reqid 2 replay-window 64 $SHA" &&
-	ka policy add dir out src "$oa" dst "$ob" action protect \
-		tmpl proto esp mode transport reqid 3 \
-		tmpl proto ah mode transport reqid 1 &&
-	ka policy add dir in src "$ob" dst "$oa" action protect \
-		tmpl proto esp mode transport reqid 4 \
-		tmpl proto ah mode transport reqid 2 level "$lvl" &&
-	eval "ip -n b xfrm state add src $oa dst $ob proto esp spi 0x3001 mode transport reqid 3 replay-window 64 $GCM" &&
-	eval "ip -n b xfrm state add src $ob dst $oa proto esp spi 0x4001 mode transport reqid 4 replay-window 64 $GCM" &&
+	ka -batch - <<-EOF &&
+	sa flush
+	policy flush
+	sa add src $oa dst $ob proto esp spi 0x3001 mode transport reqid 3 replay-window 64 $GCM
+	sa add src $ob dst $oa proto esp spi 0x4001 mode transport reqid 4 replay-window 64 $GCM
+	sa add src $oa dst $ob proto ah spi 0x1001 mode transport reqid 1 replay-window 64 $SHA
+	sa add src $ob dst $oa proto ah spi 0x2001 mode transport reqid 2 replay-window 64 $SHA
+	policy add dir out src $oa dst $ob action protect tmpl proto esp mode transport reqid 3 tmpl proto ah mode transport reqid 1
+	policy add dir in src $ob dst $oa action protect tmpl proto esp mode transport reqid 4 tmpl proto ah mode transport reqid 2 level $lvl
+	EOF
 	# native takes RFC 4302's 32-bit aligned IPv4 AH only with align4
-	eval "ip -n b xfrm state add src $oa dst $ob proto ah spi 0x1001 mode transport reqid 1 replay-window 64 $SHA $align" &&
-	eval "ip -n b xfrm state add src $ob dst $oa proto ah spi 0x2001 mode transport reqid 2 replay-window 64 $SHA" &&
-	nat_policy in "$oa" "$ob" 3 1 &&
-	nat_policy out "$ob" "$oa" 4 2
+	ip -n b -batch - <<-EOF
+	xfrm state flush
+	xfrm policy flush
+	xfrm state add src $oa dst $ob proto esp spi 0x3001 mode transport reqid 3 replay-window 64 $GCM
+	xfrm state add src $ob dst $oa proto esp spi 0x4001 mode transport reqid 4 replay-window 64 $GCM
+	xfrm state add src $oa dst $ob proto ah spi 0x1001 mode transport reqid 1 replay-window 64 $SHA $align
+	xfrm state add src $ob dst $oa proto ah spi 0x2001 mode transport reqid 2 replay-window 64 $SHA
+	xfrm policy add dir in src $oa dst $ob tmpl src $oa dst $ob proto esp mode transport reqid 3 tmpl src $oa dst $ob proto ah mode transport reqid 1
+	xfrm policy add dir out src $ob dst $oa tmpl src $ob dst $oa proto esp mode transport reqid 4 tmpl src $ob dst $oa proto ah mode transport reqid 2
+	EOF
 }
 
 # traffic NAME FAM OA OB IA IB [TCP_BYTES]: pings between the inner

@@ -47,28 +47,32 @@ fam_vars() {
 }
 
 # gw_setup NS KIND LOCAL REMOTE LOCAL_LAN REMOTE_LAN SPI_OUT SPI_IN REQID_OUT REQID_IN
+# (one kipsec or ip -batch: every process start costs under TCG)
 gw_setup() {
 	local ns=$1 kind=$2 lo=$3 ro=$4 ll=$5 rl=$6 so=$7 si=$8 qo=$9 qi=${10}
 	if [ "$kind" = kipsec ]; then
-		eval "n $ns \"\$KIPSEC\" sa add src $lo dst $ro proto esp spi $so mode tunnel reqid $qo replay-window 64 $GCM" &&
-		eval "n $ns \"\$KIPSEC\" sa add src $ro dst $lo proto esp spi $si mode tunnel reqid $qi replay-window 64 $GCM" &&
-		n "$ns" "$KIPSEC" policy add dir out src "$ll" dst "$rl" action protect \
-			tmpl proto esp mode tunnel src "$lo" dst "$ro" reqid "$qo" &&
-		n "$ns" "$KIPSEC" policy add dir fwd src "$rl" dst "$ll" action protect \
-			tmpl proto esp mode tunnel src "$ro" dst "$lo" reqid "$qi"
+		"$KIPSEC" -n "$ns" -batch - <<-EOF
+		sa add src $lo dst $ro proto esp spi $so mode tunnel reqid $qo replay-window 64 $GCM
+		sa add src $ro dst $lo proto esp spi $si mode tunnel reqid $qi replay-window 64 $GCM
+		policy add dir out src $ll dst $rl action protect tmpl proto esp mode tunnel src $lo dst $ro reqid $qo
+		policy add dir fwd src $rl dst $ll action protect tmpl proto esp mode tunnel src $ro dst $lo reqid $qi
+		EOF
 	else
 		# A native gateway checks decapsulated forwarded traffic against
 		# its fwd policy: without one it drops it (XfrmInNoPols).
-		eval "native_sa $ns $lo $ro $so tunnel $qo $GCM" &&
-		eval "native_sa $ns $ro $lo $si tunnel $qi $GCM" &&
-		native_policy "$ns" out "$ll" "$rl" "$lo" "$ro" tunnel "$qo" &&
-		native_policy "$ns" fwd "$rl" "$ll" "$ro" "$lo" tunnel "$qi"
+		# (native_sa's and native_policy's words)
+		ip -n "$ns" -batch - <<-EOF
+		xfrm state add src $lo dst $ro proto esp spi $so mode tunnel reqid $qo replay-window 64 $GCM
+		xfrm state add src $ro dst $lo proto esp spi $si mode tunnel reqid $qi replay-window 64 $GCM
+		xfrm policy add dir out src $ll dst $rl tmpl src $lo dst $ro proto esp mode tunnel reqid $qo
+		xfrm policy add dir fwd src $rl dst $ll tmpl src $ro dst $lo proto esp mode tunnel reqid $qi
+		EOF
 	fi
 }
 
 gw_flush() {
-	n "$1" "$KIPSEC" sa flush && n "$1" "$KIPSEC" policy flush &&
-		ip -n "$1" xfrm state flush && ip -n "$1" xfrm policy flush
+	printf 'sa flush\npolicy flush\n' | "$KIPSEC" -n "$1" -batch - &&
+		printf 'xfrm state flush\nxfrm policy flush\n' | ip -n "$1" -batch -
 }
 
 # gw_pair KIND_GA KIND_GB: both families on both gateways

@@ -17,22 +17,25 @@ ka() { "$KIPSEC" -n a "$@"; }
 kb() { "$KIPSEC" -n b "$@"; }
 
 # setup LFT_A_OUT LFT_B_IN: a's outbound SA and b's inbound SA (0x1001)
-# carry the given lifetime words.
+# carry the given lifetime words. (One kipsec -batch per end: every
+# process start costs under TCG.)
 setup() {
-	local k
-	for k in ka kb; do $k sa flush; $k policy flush; done
-	eval "ka sa add src $A4 dst $B4 proto esp spi 0x1001 mode tunnel reqid 1 $GCM $1" &&
-	eval "ka sa add src $B4 dst $A4 proto esp spi 0x2001 mode tunnel reqid 2 $GCM" &&
-	eval "kb sa add src $A4 dst $B4 proto esp spi 0x1001 mode tunnel reqid 1 $GCM $2" &&
-	eval "kb sa add src $B4 dst $A4 proto esp spi 0x2001 mode tunnel reqid 2 $GCM" &&
-	ka policy add dir out src $A4 dst $B4 action protect \
-		tmpl proto esp mode tunnel src $A4 dst $B4 reqid 1 &&
-	ka policy add dir in src $B4 dst $A4 action protect \
-		tmpl proto esp mode tunnel src $B4 dst $A4 reqid 2 &&
-	kb policy add dir out src $B4 dst $A4 action protect \
-		tmpl proto esp mode tunnel src $B4 dst $A4 reqid 2 &&
-	kb policy add dir in src $A4 dst $B4 action protect \
-		tmpl proto esp mode tunnel src $A4 dst $B4 reqid 1
+	ka -batch - <<-EOF &&
+	sa flush
+	policy flush
+	sa add src $A4 dst $B4 proto esp spi 0x1001 mode tunnel reqid 1 $GCM $1
+	sa add src $B4 dst $A4 proto esp spi 0x2001 mode tunnel reqid 2 $GCM
+	policy add dir out src $A4 dst $B4 action protect tmpl proto esp mode tunnel src $A4 dst $B4 reqid 1
+	policy add dir in src $B4 dst $A4 action protect tmpl proto esp mode tunnel src $B4 dst $A4 reqid 2
+	EOF
+	kb -batch - <<-EOF
+	sa flush
+	policy flush
+	sa add src $A4 dst $B4 proto esp spi 0x1001 mode tunnel reqid 1 $GCM $2
+	sa add src $B4 dst $A4 proto esp spi 0x2001 mode tunnel reqid 2 $GCM
+	policy add dir out src $B4 dst $A4 action protect tmpl proto esp mode tunnel src $B4 dst $A4 reqid 2
+	policy add dir in src $A4 dst $B4 action protect tmpl proto esp mode tunnel src $A4 dst $B4 reqid 1
+	EOF
 }
 
 # The monitors of a and b, started once; ready when they printed an event
