@@ -63,9 +63,8 @@ AH_WORDS=("auth-trunc 'hmac(sha1)' $H20 96"
 setup() {
 	local w=$1 mode=$2 oa=$3 ob=$4 nin=${7-} nout=${8-}
 	[ $# -lt 7 ] && [[ $oa != *:* ]] && nin="flag align4"
-	ip -n b xfrm state flush; ip -n b xfrm policy flush
-	# kipsec's side in one process (-batch quotes words as the shell
-	# does): every process start costs under TCG.
+	# Each side in one process (-batch quotes words as the shell does):
+	# every process start costs under TCG.
 	ka -batch - <<-EOF &&
 	sa flush
 	policy flush
@@ -74,10 +73,15 @@ setup() {
 	policy add dir out src $oa dst $ob action protect tmpl proto ah mode $mode src $oa dst $ob reqid 1
 	policy add dir in src $ob dst $oa action protect tmpl proto ah mode $mode src $ob dst $oa reqid 2
 	EOF
-	eval "ip -n b xfrm state add src $oa dst $ob proto ah spi 0x1001 mode $mode reqid 1 replay-window 64 $w $nin" &&
-	eval "ip -n b xfrm state add src $ob dst $oa proto ah spi 0x2001 mode $mode reqid 2 replay-window 64 $w $nout" &&
-	native_policy b in "$oa" "$ob" "$oa" "$ob" "$mode" 1 ah &&
-	native_policy b out "$ob" "$oa" "$ob" "$oa" "$mode" 2 ah
+	# (native_policy's words)
+	ip -n b -batch - <<-EOF
+	xfrm state flush
+	xfrm policy flush
+	xfrm state add src $oa dst $ob proto ah spi 0x1001 mode $mode reqid 1 replay-window 64 $w $nin
+	xfrm state add src $ob dst $oa proto ah spi 0x2001 mode $mode reqid 2 replay-window 64 $w $nout
+	xfrm policy add dir in src $oa dst $ob tmpl src $oa dst $ob proto ah mode $mode reqid 1
+	xfrm policy add dir out src $ob dst $oa tmpl src $ob dst $oa proto ah mode $mode reqid 2
+	EOF
 }
 
 # run_case NAME WORDS MODE OA OB TCP [EXTRA...]: the checks for one case

@@ -29,9 +29,8 @@ ka() { "$KIPSEC" -n a "$@"; }
 # Outer addresses SA/SB; the traffic selectors SELA/SELB default to them.
 setup() {
 	local words=$1 mode=$2 oa=$3 ob=$4 sela=${5:-$3} selb=${6:-$4}
-	ip -n b xfrm state flush; ip -n b xfrm policy flush
-	# kipsec's side in one process (-batch quotes words as the shell
-	# does): every process start costs under TCG.
+	# Each side in one process (-batch quotes words as the shell does):
+	# every process start costs under TCG.
 	ka -batch - <<-EOF &&
 	sa flush
 	policy flush
@@ -47,10 +46,15 @@ setup() {
 	if [[ $oa == *:* && $sela != *:* ]] || [[ $oa != *:* && $sela == *:* ]]; then
 		af="flag af-unspec"
 	fi
-	eval "native_sa b $oa $ob 0x1001 $mode 1 $words $af" &&
-	eval "native_sa b $ob $oa 0x2001 $mode 2 $words $af" &&
-	native_policy b in "$sela" "$selb" "$oa" "$ob" "$mode" 1 &&
-	native_policy b out "$selb" "$sela" "$ob" "$oa" "$mode" 2
+	# (native_sa's and native_policy's words)
+	ip -n b -batch - <<-EOF
+	xfrm state flush
+	xfrm policy flush
+	xfrm state add src $oa dst $ob proto esp spi 0x1001 mode $mode reqid 1 replay-window 64 $words $af
+	xfrm state add src $ob dst $oa proto esp spi 0x2001 mode $mode reqid 2 replay-window 64 $words $af
+	xfrm policy add dir in src $sela dst $selb tmpl src $oa dst $ob proto esp mode $mode reqid 1
+	xfrm policy add dir out src $selb dst $sela tmpl src $ob dst $oa proto esp mode $mode reqid 2
+	EOF
 }
 
 # run_case NAME ALGWORDS MODE OA OB SELA SELB: the checks for one combination
