@@ -93,11 +93,16 @@ setup() {
 	$g gb $B6 $A6 fd12::/64 fd11::/64 0x2006 0x1006
 }
 
-# sa_stat NS SPI DST NAME: one counter of a kipsec SA
+# sa_stat NS SPI DST NAME: one counter of a kipsec SA (one process:
+# kipsec enters the namespace, bash's regex takes the figure out)
 sa_stat() {
-	n "$1" "$KIPSEC" -j -s sa get dst "$3" proto esp spi "$2" |
-		sed -n "s/.*\"$4\": *\([0-9][0-9]*\).*/\1/p"
+	local out
+	out=$("$KIPSEC" -n "$1" -j -s sa get dst "$3" proto esp spi "$2") &&
+		[[ $out =~ \"$4\":\ *([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
 }
+
+# route_has NS 4|6 DST TEXT: ip route get's answer holds TEXT (one process)
+route_has() { [[ $(ip -n "$1" -"$2" route get "$3") == *"$4"* ]]; }
 
 
 # suite: sections 1 to 6 with kipsec on ga and $PEER on gb. The point
@@ -117,9 +122,9 @@ suite() {
 		t_eq "${P}IPv$fam: the SA counted it in out_mtu" \
 			"$(sa_stat ga "$spi" "$ob" out_mtu)" $((mtu0 + 1))
 		t_check "${P}IPv$fam: ga's route to $hb learnt mtu $mtu1" \
-			bash -c "ip -n ga -$fam route get $hb | grep -q 'mtu $mtu1'"
+			route_has ga "$fam" "$hb" "mtu $mtu1"
 		t_check "${P}IPv$fam: ha's route to $hb learnt mtu $mtu1" \
-			bash -c "ip -n ha -$fam route get $hb | grep -q 'mtu $mtu1'"
+			route_has ha "$fam" "$hb" "mtu $mtu1"
 
 		# A packet of exactly mtu1 fills a 1500-byte outer packet, which m
 		# cannot forward onto its 1400-byte link: m tells ga.
@@ -129,7 +134,7 @@ suite() {
 		t_eq "${P}IPv$fam: ... and the SA learnt path MTU 1400 from it" \
 			"$(sa_stat ga "$spi" "$ob" pmtu)" 1400
 		t_check "${P}IPv$fam: ga's outer route to $ob learnt mtu 1400" \
-			bash -c "ip -n ga -$fam route get $ob | grep -q 'mtu 1400'"
+			route_has ga "$fam" "$ob" "mtu 1400"
 		out=$(n ha ping "-$fam" -c1 -W3 -M do -s "$size1" "$hb" 2>&1)
 		t_check "${P}IPv$fam: the next $size1-byte ping gets '$text$mtu2' from ga" \
 			grep -q "$text$mtu2" <<<"$out"
@@ -422,7 +427,7 @@ h2h_case() {
 	t_check "${p}ga refused too-big segments (the SA's out_mtu moved)" \
 		test "$(sa_stat ga "$2" $B4 out_mtu)" -gt "$mtu0"
 	t_check "${p}ga's route to gb holds the SA's MTU, $mtu, not less" \
-		bash -c "ip -n ga route get $B4 | grep -q 'mtu $mtu '"
+		route_has ga 4 "$B4" "mtu $mtu "
 	# The next connection finds the MTU learnt and keeps it.
 	r0=$(reasm)
 	capture_start h2h m m0
@@ -435,7 +440,7 @@ h2h_case() {
 		"$(pcap_count h2h "src $A4 and ip[6:2] & 0x3fff != 0")" 0
 	t_eq "${p}gb reassembled nothing" "$(reasm)" "$r0"
 	t_check "${p}ga's route to gb still holds $mtu" \
-		bash -c "ip -n ga route get $B4 | grep -q 'mtu $mtu '"
+		route_has ga 4 "$B4" "mtu $mtu "
 	t_check_fail "${p}no cleartext on the wire" pcap_has_text h2h "$MARKER"
 	t_diag "ga: $(ip -n ga route get $B4 | tr '\n' ' ')"
 }
