@@ -76,12 +76,10 @@ for line in open("/tmp/mon." + sys.argv[1]):
 print(n)' "$1" "$2" </dev/null
 }
 
-ns_stat() { ip netns exec "$1" "$KIPSEC" -j stats | jq_py "d[0]['stats']['$2']"; }
-sa_in() {
-	ip netns exec "$1" "$KIPSEC" -j -s sa get dst "$2" proto esp spi "$3" |
-		jq_py "(d[0] if isinstance(d, list) else d)['stats']['in_packets']"
-}
-gone() { ! ip netns exec "$1" "$KIPSEC" sa get dst "$2" proto esp spi 0x1001 >/dev/null 2>&1; }
+# (net.sh's one-process counter readers)
+ns_stat() { kipsec_stat "$1" "$2"; }
+sa_in() { kipsec_sa_pkts "$1" "$3" "$2" in; }
+gone() { ! "$KIPSEC" -n "$1" sa get dst "$2" proto esp spi 0x1001 >/dev/null 2>&1; }
 marks() { echo "$(expires a soft)/$(expires a hard)"; }
 
 # wait_for CMD...: up to 10 s for CMD to succeed
