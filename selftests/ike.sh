@@ -142,17 +142,23 @@ ss_add_conn() {
 	' "$f" >"$f.new" && mv "$f.new" "$f"
 }
 
-# ss_lan N: a further LAN pair 10.1.N.0/24 (ha 10.1.N.2, ga 10.1.N.1) and
-# 10.2.N.0/24 (hb 10.2.N.2, gb 10.2.N.1), routed like the first one, for a
-# child of its own.
+# ss_lan N...: for each N a further LAN pair 10.1.N.0/24 (ha 10.1.N.2, ga
+# 10.1.N.1) and 10.2.N.0/24 (hb 10.2.N.2, gb 10.2.N.1), routed like the
+# first one, for a child of its own. One ip -batch per namespace (each
+# process start costs under TCG; -force: a failing line does not stop the
+# rest, as separate commands did not).
 ss_lan() {
-	local n=$1
-	ip -n ha addr add 10.1.$n.2/24 dev ha0
-	ip -n ga addr add 10.1.$n.1/24 dev ga1
-	ip -n gb addr add 10.2.$n.1/24 dev gb1
-	ip -n hb addr add 10.2.$n.2/24 dev hb0
-	ip -n ga route add 10.2.$n.0/24 via 10.0.1.254
-	ip -n gb route add 10.1.$n.0/24 via 10.0.2.254
+	local n
+	for n in "$@"; do echo "addr add 10.1.$n.2/24 dev ha0"; done | ip -n ha -force -batch -
+	for n in "$@"; do
+		echo "addr add 10.1.$n.1/24 dev ga1"
+		echo "route add 10.2.$n.0/24 via 10.0.1.254"
+	done | ip -n ga -force -batch -
+	for n in "$@"; do
+		echo "addr add 10.2.$n.1/24 dev gb1"
+		echo "route add 10.1.$n.0/24 via 10.0.2.254"
+	done | ip -n gb -force -batch -
+	for n in "$@"; do echo "addr add 10.2.$n.2/24 dev hb0"; done | ip -n hb -force -batch -
 }
 
 # ss_start_charon GW: start charon in GW's namespace, wait for VICI

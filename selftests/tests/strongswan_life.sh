@@ -101,7 +101,7 @@ modprobe -q aesni_intel 2>/dev/null
 modprobe -q des_generic 2>/dev/null
 modprobe -q des3_ede_x86_64 2>/dev/null
 topo_gateways
-for i in 1 2 3 4 5 6 7 8; do ss_lan $i; done
+ss_lan 1 2 3 4 5 6 7 8
 ss_configure
 
 # child NAME N PROPOSAL [GA-ONLY SETTINGS...]: the same child on both ends,
@@ -272,7 +272,7 @@ old_gone() {
 t_check "charon dropped the child: its SPIs are gone from charon and the native SAD" \
 	wait_until 20 old_gone
 t_eq "and from kipsec" "$(sa_list | grep -cE "($ho|$hi):")" 0
-hard_again() { [ -n "$(reqid_of hard)" ] && has_sas_of "$(reqid_of hard)" 2; }
+hard_again() { local r; r=$(reqid_of hard); [ -n "$r" ] && has_sas_of "$r" 2; }
 t_check "the ping went on: the on-demand policy brought a new child up" \
 	wait_until 20 hard_again
 wait "$hard_ping"
