@@ -351,7 +351,16 @@ class Impl:
             sh("rmmod kipsec")
 
     def _k(self, args):
-        return sh(f"{KIPSEC} -n {self.ns} {args}")
+        """kipsec -n NS ARGS: the words split as the shell would (they
+        hold no shell syntax), kipsec started without a shell in between
+        (each process start costs under TCG); errors as sh() reports
+        them."""
+        cmd = f"{KIPSEC} -n {self.ns} {args}"
+        p = subprocess.run([KIPSEC, "-n", self.ns] + shlex.split(args),
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"{cmd}: exit {p.returncode}: {p.stderr.strip()}")
+        return p.stdout
 
     def flush(self):
         if self.kipsec:
@@ -427,8 +436,8 @@ class Impl:
         if not sa:
             return self.counters(), 0
         src, dst, spi, proto = (tuple(sa) + ("esp",))[:4]
-        out = self._k(f"-j stats; echo @@; {KIPSEC} -n {self.ns} -j -s sa get dst {dst} "
-                      f"proto {proto} spi {spi:#x}")
+        out = sh(f"{KIPSEC} -n {self.ns} -j stats; echo @@; "
+                 f"{KIPSEC} -n {self.ns} -j -s sa get dst {dst} proto {proto} spi {spi:#x}")
         stats, sa_out = out.split("@@")
         return (dict(_first(json.loads(stats))["stats"]),
                 _first(json.loads(sa_out))["stats"]["in_packets"])
