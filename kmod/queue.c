@@ -233,19 +233,19 @@ static bool squeue_head_done(struct kipsec_squeue *sq)
 }
 
 /*
- * Hands every done packet at the head of @sq to @ops, in order, at most
- * one batch, unless another context is at it. Returns whether the head
- * was done again once it let go: the caller goes round once more. Caller
- * holds rcu_read_lock().
+ * Hands every done packet at the head of @sq to its handlers, in order,
+ * at most one batch, unless another context is at it. Returns whether the
+ * head was done again once it let go: the caller goes round once more.
+ * Caller holds rcu_read_lock().
  *
  * A completer stores its packet's state, then tests @running (a fully
  * ordered atomic, or a full barrier then a test); the deliverer clears
  * @running, then (full barrier) looks at the head: one of them sees the
  * other's write, so no done packet is left behind.
  */
-static bool squeue_deliver_once(struct kipsec_squeue *sq,
-				const struct kipsec_qops *ops)
+static bool squeue_deliver_once(struct kipsec_squeue *sq)
 {
+	const struct kipsec_qops *ops = sq->ops;
 	struct sk_buff_head done;
 	struct sk_buff *skb;
 
@@ -299,7 +299,7 @@ static void squeue_work(struct work_struct *work)
 
 	do {
 		rcu_read_lock();
-		again = squeue_deliver_once(sq, sq->ops);
+		again = squeue_deliver_once(sq);
 		rcu_read_unlock();
 		cond_resched();
 	} while (again);
@@ -340,6 +340,7 @@ void kipsec_queue_complete(struct kipsec_squeue *sq, struct sk_buff *skb,
 			   int err, bool failed)
 {
 	struct kipsec_skb_cb *cb = kipsec_cb(skb);
+	int cpu;
 
 	/* Bottom halves off: no migration between the CPU test and the rest. */
 	local_bh_disable();
@@ -348,9 +349,12 @@ void kipsec_queue_complete(struct kipsec_squeue *sq, struct sk_buff *skb,
 	/* qerr before the state: the deliverer reads them in that order. */
 	smp_store_release(&cb->qstate,
 			  failed ? KIPSEC_Q_FAILED : KIPSEC_Q_DONE);
-	if (smp_processor_id() != squeue_cpu(sq) || READ_ONCE(parallel) >= 2 ||
-	    squeue_deliver_once(sq, sq->ops))
+	cpu = squeue_cpu(sq);
+	if (smp_processor_id() != cpu || READ_ONCE(parallel) >= 2)
 		squeue_kick(sq);
+	else if (squeue_deliver_once(sq))
+		/* More is done: the work item takes it from here. */
+		queue_work_on(cpu, crypt_wq, &sq->work);
 	rcu_read_unlock();
 	local_bh_enable();
 }
