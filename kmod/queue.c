@@ -63,6 +63,7 @@
 #include <linux/percpu.h>
 #include <linux/ptr_ring.h>
 #include <linux/rcupdate.h>
+#include <linux/timekeeping.h>
 #include <linux/workqueue.h>
 
 #include "esp.h"
@@ -122,6 +123,8 @@ void kipsec_squeue_init(struct kipsec_squeue *sq,
 	sq->ops = ops;
 	INIT_WORK(&sq->work, squeue_work);
 	sq->cpu = -1;
+	sq->strays = 0;
+	sq->stray_ns = 0;
 }
 
 /**
@@ -134,6 +137,28 @@ void kipsec_squeue_init(struct kipsec_squeue *sq,
 void kipsec_squeue_destroy(struct kipsec_squeue *sq)
 {
 	cancel_work_sync(&sq->work);
+}
+
+/*
+ * Counts a stray: a packet that came in on another CPU than the home one
+ * and found nothing of the SA queued or being delivered. Returns whether
+ * it is the last of %KIPSEC_REHOME_STRAYS in a row, the ones after the
+ * first each %KIPSEC_STRAY_GAP_NS or more after the one before: a sparse
+ * flow whose sender or receive queue moved, whose every packet would pay a
+ * hand-over to the old home CPU. A faster flow keeps its home even then:
+ * its packets can find nothing to deliver while the old home CPU still
+ * holds a backlog of them further down the stack (its softirqs deferred),
+ * which the next ones would overtake. The clock is read for strays only:
+ * under emulation it may be a slow device.
+ */
+static bool squeue_stray(struct kipsec_squeue *sq)
+{
+	u64 ns = ktime_get_mono_fast_ns();
+	bool sparse = !sq->strays || ns - sq->stray_ns >= KIPSEC_STRAY_GAP_NS;
+
+	sq->stray_ns = ns;
+	sq->strays = sparse ? sq->strays + 1 : 1;
+	return sq->strays >= KIPSEC_REHOME_STRAYS;
 }
 
 /**
@@ -151,22 +176,29 @@ void kipsec_squeue_destroy(struct kipsec_squeue *sq)
  * never have a backlog and stay on one CPU; a sparse one (a ping, a
  * request now and then) keeps the latency of being handled at once.
  *
- * The SA's first packet, and the first after it was idle for
- * %KIPSEC_REHOME_IDLE, makes this CPU the queue's home CPU. A delivery
- * from the old one may still be under way (its packets came in before the
- * SA went idle), so it may leave after this packet does: one packet's
- * reordering, once.
+ * The SA's first packet, the first after it was idle for
+ * %KIPSEC_REHOME_IDLE, and the last of a sparse run of strays (see
+ * squeue_stray()) make this CPU the queue's home CPU. After an idle
+ * period, a delivery from the old home CPU may still be under way (its
+ * packets came in before the SA went idle), so it may leave after this
+ * packet does: one packet's reordering, once.
  */
 bool kipsec_squeue_enter(struct kipsec_squeue *sq, struct sk_buff *skb)
 {
 	unsigned int busy = DIV_ROUND_UP(KIPSEC_SPREAD_RATE, HZ);
+	int cpu = raw_smp_processor_id();
 	unsigned long now = jiffies;
 	bool pending = !skb_queue_empty(&sq->q);
 
 	lockdep_assert_held(&sq->q.lock);
-	if (!pending && (sq->cpu < 0 ||
-			 time_after(now, sq->tick + KIPSEC_REHOME_IDLE)))
-		WRITE_ONCE(sq->cpu, raw_smp_processor_id());
+	if (pending || cpu == sq->cpu || test_bit(0, &sq->running)) {
+		sq->strays = 0;
+	} else if (sq->cpu < 0 ||
+		   time_after(now, sq->tick + KIPSEC_REHOME_IDLE) ||
+		   squeue_stray(sq)) {
+		WRITE_ONCE(sq->cpu, cpu);
+		sq->strays = 0;
+	}
 	if (now != sq->tick) {
 		sq->last_pkts = now - sq->tick == 1 ? sq->tick_pkts : 0;
 		sq->tick = now;

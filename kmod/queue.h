@@ -25,6 +25,10 @@ struct kipsec_qops;
  * @work: delivers from the head on @cpu
  * @cpu: the home CPU, where every packet of the queue is delivered; -1
  *	until the first packet (see kipsec_squeue_enter())
+ * @strays: packets in a row that came in on another CPU than @cpu,
+ *	found nothing queued or being delivered, and came at least
+ *	%KIPSEC_STRAY_GAP_NS after the one before
+ * @stray_ns: when the last of those came (ktime_get_mono_fast_ns())
  */
 struct kipsec_squeue {
 	struct sk_buff_head q;
@@ -35,6 +39,8 @@ struct kipsec_squeue {
 	const struct kipsec_qops *ops;
 	struct work_struct work;
 	int cpu;
+	unsigned int strays;
+	u64 stray_ns;
 };
 
 /* At most this many packets of one SA and direction wait in the queue. */
@@ -48,6 +54,13 @@ struct kipsec_squeue {
 
 /* An SA and direction idle this long may move its home CPU (jiffies). */
 #define KIPSEC_REHOME_IDLE	HZ
+
+/*
+ * So may one whose packets come in on another CPU this often in a row,
+ * each at least this long (ns) after the one before.
+ */
+#define KIPSEC_REHOME_STRAYS	4
+#define KIPSEC_STRAY_GAP_NS	(2 * NSEC_PER_MSEC)
 
 /**
  * enum kipsec_qstate - where a packet is in the parallel stage
