@@ -45,6 +45,20 @@ _sysctl_ns() {
 
 _FWD="net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1"
 
+# m, the router both topologies share: 10.0.1.254 / fd01::fe on m0,
+# 10.0.2.254 / fd02::fe on m1
+_topo_m() {
+	ip -n m -force -batch - <<-EOF
+	link set dev lo up
+	link set dev m0 up
+	link set dev m1 up
+	addr add 10.0.1.254/24 dev m0
+	addr add fd01::fe/64 dev m0 nodad
+	addr add 10.0.2.254/24 dev m1
+	addr add fd02::fe/64 dev m1 nodad
+	EOF
+}
+
 # (IPv6 default routes as ::/0: a batch line takes no -6)
 topo_hosts() {
 	_ns_add a m b
@@ -64,15 +78,7 @@ topo_hosts() {
 	route add default via 10.0.1.254
 	route add ::/0 via fd01::fe
 	EOF
-	ip -n m -force -batch - <<-EOF
-	link set dev lo up
-	link set dev m0 up
-	link set dev m1 up
-	addr add 10.0.1.254/24 dev m0
-	addr add fd01::fe/64 dev m0 nodad
-	addr add 10.0.2.254/24 dev m1
-	addr add fd02::fe/64 dev m1 nodad
-	EOF
+	_topo_m
 	ip -n b -force -batch - <<-EOF
 	link set dev lo up
 	link set dev b0 up
@@ -118,15 +124,7 @@ topo_gateways() {
 	route add fd02::/64 via fd01::fe
 	route add fd12::/64 via fd01::fe
 	EOF
-	ip -n m -force -batch - <<-EOF
-	link set dev lo up
-	link set dev m0 up
-	link set dev m1 up
-	addr add 10.0.1.254/24 dev m0
-	addr add fd01::fe/64 dev m0 nodad
-	addr add 10.0.2.254/24 dev m1
-	addr add fd02::fe/64 dev m1 nodad
-	EOF
+	_topo_m
 	ip -n gb -force -batch - <<-EOF
 	link set dev lo up
 	link set dev gb0 up
