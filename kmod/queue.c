@@ -151,14 +151,44 @@ void kipsec_squeue_destroy(struct kipsec_squeue *sq)
  * which the next ones would overtake. The clock is read for strays only:
  * under emulation it may be a slow device.
  */
-static bool squeue_stray(struct kipsec_squeue *sq)
+static bool squeue_stray(struct kipsec_squeue *sq, u64 (*clock)(void))
 {
-	u64 ns = ktime_get_mono_fast_ns();
+	u64 ns = clock();
 	bool sparse = !sq->strays || ns - sq->stray_ns >= KIPSEC_STRAY_GAP_NS;
 
 	sq->stray_ns = ns;
 	sq->strays = sparse ? sq->strays + 1 : 1;
 	return sq->strays >= KIPSEC_REHOME_STRAYS;
+}
+
+/*
+ * kipsec_squeue_enter() on @cpu at jiffy @now, @clock the one
+ * squeue_stray() reads: the self-tests give their own.
+ */
+static bool squeue_enter(struct kipsec_squeue *sq, struct sk_buff *skb,
+			 int cpu, unsigned long now, u64 (*clock)(void))
+{
+	unsigned int busy = DIV_ROUND_UP(KIPSEC_SPREAD_RATE, HZ);
+	bool pending = !skb_queue_empty(&sq->q);
+	/* squeue_cpu() may move it without the lock. */
+	int home = READ_ONCE(sq->cpu);
+
+	if (pending || cpu == home || test_bit(0, &sq->running)) {
+		sq->strays = 0;
+	} else if (home < 0 ||
+		   time_after(now, sq->tick + KIPSEC_REHOME_IDLE) ||
+		   squeue_stray(sq, clock)) {
+		WRITE_ONCE(sq->cpu, cpu);
+		sq->strays = 0;
+	}
+	if (now != sq->tick) {
+		sq->last_pkts = now - sq->tick == 1 ? sq->tick_pkts : 0;
+		sq->tick = now;
+		sq->tick_pkts = 0;
+	}
+	sq->tick_pkts++;
+	__skb_queue_tail(&sq->q, skb);
+	return pending || sq->tick_pkts >= busy || sq->last_pkts >= busy;
 }
 
 /**
@@ -185,28 +215,9 @@ static bool squeue_stray(struct kipsec_squeue *sq)
  */
 bool kipsec_squeue_enter(struct kipsec_squeue *sq, struct sk_buff *skb)
 {
-	unsigned int busy = DIV_ROUND_UP(KIPSEC_SPREAD_RATE, HZ);
-	int cpu = raw_smp_processor_id();
-	unsigned long now = jiffies;
-	bool pending = !skb_queue_empty(&sq->q);
-
 	lockdep_assert_held(&sq->q.lock);
-	if (pending || cpu == sq->cpu || test_bit(0, &sq->running)) {
-		sq->strays = 0;
-	} else if (sq->cpu < 0 ||
-		   time_after(now, sq->tick + KIPSEC_REHOME_IDLE) ||
-		   squeue_stray(sq)) {
-		WRITE_ONCE(sq->cpu, cpu);
-		sq->strays = 0;
-	}
-	if (now != sq->tick) {
-		sq->last_pkts = now - sq->tick == 1 ? sq->tick_pkts : 0;
-		sq->tick = now;
-		sq->tick_pkts = 0;
-	}
-	sq->tick_pkts++;
-	__skb_queue_tail(&sq->q, skb);
-	return pending || sq->tick_pkts >= busy || sq->last_pkts >= busy;
+	return squeue_enter(sq, skb, raw_smp_processor_id(), jiffies,
+			    ktime_get_mono_fast_ns);
 }
 
 /**
@@ -550,3 +561,7 @@ void kipsec_queue_exit(void)
 	destroy_workqueue(crypt_wq);
 	queue_free_rings();
 }
+
+#ifdef KIPSEC_DEBUG
+#include "selftest/queue.c"
+#endif

@@ -25,9 +25,9 @@ struct kipsec_qops;
  * @work: delivers from the head on @cpu
  * @cpu: the home CPU, where every packet of the queue is delivered; -1
  *	until the first packet (see kipsec_squeue_enter())
- * @strays: packets in a row that came in on another CPU than @cpu,
- *	found nothing queued or being delivered, and came at least
- *	%KIPSEC_STRAY_GAP_NS after the one before
+ * @strays: packets in a row that came in on another CPU than @cpu and
+ *	found nothing queued or being delivered, each after the first at
+ *	least %KIPSEC_STRAY_GAP_NS after the one before
  * @stray_ns: when the last of those came (ktime_get_mono_fast_ns())
  */
 struct kipsec_squeue {
@@ -105,6 +105,9 @@ void kipsec_queue_crypt(struct sk_buff *skb, bool spread);
 void kipsec_queue_complete(struct kipsec_squeue *sq, struct sk_buff *skb,
 			   int err, bool failed);
 int kipsec_queue_init(void);
+#ifdef KIPSEC_DEBUG
+bool kipsec_queue_selftest(void);
+#endif
 void kipsec_queue_exit(void);
 
 #endif /* _KIPSEC_QUEUE_H */
