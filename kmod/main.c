@@ -71,7 +71,8 @@ static int __init kipsec_init(void)
 #ifdef KIPSEC_DEBUG
 	if (!kipsec_mem_selftest() || !kipsec_crypto_selftest() ||
 	    !kipsec_ah_selftest() || !kipsec_sa_selftest() ||
-	    !kipsec_policy_selftest(selftest_bench)) {
+	    !kipsec_policy_selftest(selftest_bench) ||
+	    !kipsec_queue_selftest()) {
 		err = -ENOTRECOVERABLE;
 		goto err_selftest;
 	}
