@@ -297,8 +297,8 @@ wait_listener() {
 # sender, rather than polling ss for the listener, retries its connect
 # every 0.1 s until the listener answers (a refused SYN is answered with
 # a RST through the same policies: no cleartext, and no test counts
-# exact TCP packets). The sender waits between its tries on lib.sh's nap
-# FIFO (the descriptor is inherited), not with /bin/sleep.
+# exact TCP packets). The sender runs lib.sh's own nap between its tries
+# (the function is passed in, the FIFO's descriptor inherited).
 tcp_transfer() {
 	local sns=$1 dns=$2 addr=$3 bytes=$4 port=${5:-5001} tx=/tmp/tx-$4.bin pid
 	if [ ! -f "$tx" ]; then
@@ -310,13 +310,11 @@ tcp_transfer() {
 		</dev/null >/tmp/rx.bin &
 	pid=$!
 	# shellcheck disable=SC2016 # the sender's own arguments
-	ip netns exec "$sns" timeout 120 bash -c '
+	ip netns exec "$sns" timeout 120 bash -c "$(declare -f nap)"'
+		NAP_FD=$4
 		for ((i = 0; i < 300; i++)); do
 			{ exec 3>"/dev/tcp/$1/$2"; } 2>/dev/null && exec cat "$3" >&3
-			# (a read that fails rather than times out: sleep)
-			if [ -z "$4" ] || { read -r -t 0.1 -u "$4" _ 2>/dev/null; [ $? -le 128 ]; }; then
-				sleep 0.1
-			fi
+			nap 0.1
 		done
 		echo "tcp_transfer: nothing listens on $1 port $2" >&2
 		exit 1' _ "$addr" "$port" "$tx" "$NAP_FD" || { kill $pid 2>/dev/null; return 1; }
