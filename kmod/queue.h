@@ -105,9 +105,10 @@ void kipsec_queue_crypt(struct sk_buff *skb, bool spread);
 void kipsec_queue_complete(struct kipsec_squeue *sq, struct sk_buff *skb,
 			   int err, bool failed);
 int kipsec_queue_init(void);
+void kipsec_queue_exit(void);
+
 #ifdef KIPSEC_DEBUG
 bool kipsec_queue_selftest(void);
 #endif
-void kipsec_queue_exit(void);
 
 #endif /* _KIPSEC_QUEUE_H */
