@@ -179,11 +179,7 @@ enum kipsec_sa_dst_cache_state {
 /**
  * struct kipsec_sa - a security association
  * @node: SAD, by @id
- * @by_dst: outbound index by (daddr, family, proto)
- * @by_reqid: outbound index by (daddr, family, proto, reqid)
  * @id: the key
- * @dkey: key of the outbound indexes
- * @saddr: source (outer) address
  * @mode: enum kipsec_mode
  * @df: enum kipsec_df
  * @state: enum kipsec_sa_state; READ_ONCE on the packet path
@@ -192,51 +188,65 @@ enum kipsec_sa_dst_cache_state {
  * @reqid: request id
  * @replay_window: anti-replay window in packets (0: no check); changes
  *	under @lock
- * @sel: traffic the SA may carry (checked on input)
+ * @stats: per-CPU counters
+ * @replay: inbound anti-replay state, under @lock; replaced (not resized)
+ *	by SA_UPDATE under @lock
+ * @crypto: transforms
+ * @saddr: source (outer) address
  * @encap: NAT-T encapsulation
  * @soft: soft lifetime limits (WRITE_ONCE by SA_UPDATE)
  * @hard: hard lifetime limits
- * @add_time: wall-clock seconds when added
+ * @by_dst: outbound index by (daddr, family, proto)
+ * @by_reqid: outbound index by (daddr, family, proto, reqid)
+ * @dkey: key of the outbound indexes
+ * @add_seq: insertion order in the SAD (newest preferred outbound)
+ * @sel: traffic the SA may carry (checked on input)
  * @use_time: wall-clock seconds of first use, 0 if never used
+ * @dst_cache_state: enum kipsec_sa_dst_cache_state
+ * @pmtu: outer path MTU learnt from ICMP about this SA's own packets
+ *	(RFC 4301 8.2.1), 0 if none; see kipsec_sa_pmtu()
+ * @dst_cache: outer route (tunnel mode), per CPU; set up by the datapath
+ *	on the SA's first tunnel-mode packet (see @dst_cache_state)
+ * @pmtu_expires: jiffies when @pmtu ages out (RFC 4301 8.2.2)
+ * @add_time: wall-clock seconds when added
+ * @mapping_next: jiffies before which no further NAT-T mapping change is
+ *	reported (0: none reported yet)
+ * @stats_block: the block @stats comes from (kipsec_pcpu_free())
+ * @sad: the SAD the SA was added to (for its lifetime timer)
+ * @dump_id: position in the SAD's dump index
+ * @txq: outbound packets in the parallel stage, in sequence order
+ * @refcnt: references; the SAD holds one while the SA is linked
+ * @lock: protects the inbound replay state
+ * @seq_out: last outbound sequence number used (lock-free; under @txq's
+ *	lock for packets queued for parallel crypto)
+ * @rxq: inbound packets in the parallel stage, in arrival order
  * @lft_packets: packets counted against the byte/packet lifetimes (only
  *	while the SA has such a limit)
  * @lft_bytes: their bytes
  * @aead: AEAD algorithm and key
  * @crypt: cipher and key
  * @auth: integrity algorithm and key
- * @crypto: transforms
- * @seq_out: last outbound sequence number used (lock-free; under @txq's
- *	lock for packets queued for parallel crypto)
- * @txq: outbound packets in the parallel stage, in sequence order
- * @rxq: inbound packets in the parallel stage, in arrival order
- * @lock: protects the inbound replay state
- * @replay: inbound anti-replay state, under @lock; replaced (not resized)
- *	by SA_UPDATE under @lock
- * @dst_cache: outer route (tunnel mode), per CPU; set up by the datapath
- *	on the SA's first tunnel-mode packet (see @dst_cache_state)
- * @dst_cache_state: enum kipsec_sa_dst_cache_state
- * @pmtu: outer path MTU learnt from ICMP about this SA's own packets
- *	(RFC 4301 8.2.1), 0 if none; see kipsec_sa_pmtu()
- * @pmtu_expires: jiffies when @pmtu ages out (RFC 4301 8.2.2)
- * @stats: per-CPU counters
- * @stats_block: the block @stats comes from (kipsec_pcpu_free())
- * @add_seq: insertion order in the SAD (newest preferred outbound)
- * @dump_id: position in the SAD's dump index
  * @larval_list: FIFO of larval SAs to expire
  * @larval_expires: jiffies when a larval SA is deleted
- * @sad: the SAD the SA was added to (for its lifetime timer)
  * @lft_work: fires at the next time lifetime, or at once when the datapath
  *	sees a limit reached or the first use; holds a reference while pending
- * @refcnt: references; the SAD holds one while the SA is linked
  * @free_work: frees the SA after a grace period, in process context
+ *
+ * Laid out for the packet path, which may run on every CPU at once (the
+ * parallel stage): first what it only reads, packed into the first six
+ * cache lines (the inbound lookup's key and what every packet reads, then
+ * the transforms and addresses, the lifetime limits, the outbound
+ * lookup's index and key, then per-route data); then, from a cache line of
+ * their own, what every packet writes (the SA's queues, the reference
+ * count, the sequence number or the replay lock, the lifetime counters), so
+ * that those writes do not take the read-mostly lines away from the CPUs
+ * doing the crypto; control-plane data (the keys as configured, timers)
+ * last. pahole on the module shows the offsets.
  */
 struct kipsec_sa {
+	/* Read by every packet, and the inbound lookup's key. */
 	struct rhash_head node;
-	struct rhlist_head by_dst;
-	struct rhlist_head by_reqid;
 	struct kipsec_sa_id id;
-	struct kipsec_sa_dkey dkey;
-	union kipsec_addr saddr;
 	u8 mode;
 	u8 df;
 	u8 state;
@@ -244,37 +254,51 @@ struct kipsec_sa {
 	u32 flags;
 	u32 reqid;
 	u32 replay_window;
-	struct kipsec_sel sel;
+	struct kipsec_sa_pcpu_stats __percpu *stats;
+	struct kipsec_replay *replay;
+	struct kipsec_sa_crypto crypto;
+	union kipsec_addr saddr;
 	struct kipsec_encap_cfg encap;
-	unsigned long mapping_next;
 	struct kipsec_lifetime soft;
 	struct kipsec_lifetime hard;
-	time64_t add_time;
+	/* The outbound lookup (per GSO packet). */
+	struct rhlist_head by_dst;
+	struct rhlist_head by_reqid;
+	struct kipsec_sa_dkey dkey;
+	u64 add_seq;
+	/* Per packet with selectors, per route. */
+	struct kipsec_sel sel;
 	time64_t use_time;
+	atomic_t dst_cache_state;
+	u32 pmtu;
+	struct dst_cache dst_cache;
+	unsigned long pmtu_expires;
+	/* Control plane, filling the line. */
+	time64_t add_time;
+	unsigned long mapping_next;
+	struct kipsec_pcpu_block *stats_block;
+	struct kipsec_sad *sad;
+	u32 dump_id;
+
+	/*
+	 * Written by every packet: an outbound SA's in two cache lines, an
+	 * inbound SA's in three (an SA carries one direction).
+	 */
+	struct kipsec_squeue txq ____cacheline_aligned_in_smp;
+	refcount_t refcnt;
+	spinlock_t lock; /* inbound replay state */
+	atomic64_t seq_out;
+	struct kipsec_squeue rxq;
 	atomic64_t lft_packets;
 	atomic64_t lft_bytes;
+
+	/* Control plane. */
 	struct kipsec_alg_cfg aead;
 	struct kipsec_alg_cfg crypt;
 	struct kipsec_alg_cfg auth;
-	struct kipsec_sa_crypto crypto;
-	atomic64_t seq_out;
-	struct kipsec_squeue txq;
-	struct kipsec_squeue rxq;
-	spinlock_t lock; /* inbound replay state */
-	struct kipsec_replay *replay;
-	struct dst_cache dst_cache;
-	atomic_t dst_cache_state;
-	u32 pmtu;
-	unsigned long pmtu_expires;
-	struct kipsec_sa_pcpu_stats __percpu *stats;
-	struct kipsec_pcpu_block *stats_block;
-	u64 add_seq;
-	u32 dump_id;
 	struct list_head larval_list;
 	unsigned long larval_expires;
-	struct kipsec_sad *sad;
 	struct delayed_work lft_work;
-	refcount_t refcnt;
 	struct rcu_work free_work;
 };
 
