@@ -90,16 +90,33 @@ delete_under_traffic() { # NAME
 	fi
 	capture_start wire m m0 || { t_fail "$name: capture"; return; }
 	before=$(ns_stat a out_no_sa)
-	n a ping -q -c 300 -i 0.01 -W 1 -p "$MARKER_HEX" "$B4" >/dev/null 2>&1 &
-	local p1=$!
-	n b ping -q -c 300 -i 0.01 -W 1 -p "$MARKER_HEX" "$A4" >/dev/null 2>&1 &
+	# (ip netns exec execs ping: $! is ping's own pid, for kill -INT)
+	ip netns exec a ping -q -c 300 -i 0.01 -W 1 -p "$MARKER_HEX" "$B4" >/dev/null 2>&1 &
+	local p1=$! mid i
+	ip netns exec b ping -q -c 300 -i 0.01 -W 1 -p "$MARKER_HEX" "$A4" >/dev/null 2>&1 &
 	local p2=$!
-	sleep 1
+	# Delete once both flows demonstrably run through the SAs (a fixed
+	# second was both too long and, on a loaded host, no proof).
+	for ((i = 0; i < 50; i++)); do
+		[ "$(sa_pkts a 0x1001 "$B4" out)" -ge 10 ] &&
+			[ "$(sa_pkts b 0x2001 "$A4" out)" -ge 10 ] && break
+		nap 0.1
+	done
 	t_check "$name: delete a's outbound SA under traffic" \
 		ka sa del dst "$B4" proto esp spi 0x1001
 	t_check "$name: delete a's inbound SA under traffic" \
 		ka sa del dst "$A4" proto esp spi 0x2001
 	t_check "$name: flush b's SAs under traffic" kb sa flush
+	# Once 20 more of a's requests were dropped after the last deletion
+	# (both pings ran on with every SA gone) the point is made: SIGINT
+	# ends the pings early, as esp_gateway's fail-closed case does.
+	mid=$(ns_stat a out_no_sa)
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$p1" 2>/dev/null || break
+		[ "$(ns_stat a out_no_sa)" -ge $((mid + 20)) ] && break
+		nap 0.2
+	done
+	kill -INT "$p1" "$p2" 2>/dev/null
 	wait "$p1" "$p2"
 	after=$(ns_stat a out_no_sa)
 	capture_stop
