@@ -138,7 +138,14 @@ t_eq "$CYCLES rmmod/insmod cycles under traffic, each rmmod and reconfiguration 
 [ "$CYCLES" -ge 20 ] &&
 	t_check "packets were in crypto just before rmmod in some cycles" test "$busy" -gt 0
 [ -s "$ERRS" ] && sed -e 's/^/# /' "$ERRS" | head -20
-sleep 1
+# The same second as before for the traffic to find the last SAs, but
+# over as soon as both SAs counted a packet.
+dl=$((${EPOCHREALTIME/[.,]/} + 1000000))
+while ((${EPOCHREALTIME/[.,]/} < dl)); do
+	[ "$(kipsec_sa_pkts a 0x7001 "$B4" out)" -gt 0 ] 2>/dev/null &&
+		[ "$(kipsec_sa_pkts a 0x7003 "$B6" out ah)" -gt 0 ] 2>/dev/null && break
+	nap 0.1
+done
 t_check "after the cycles, IPv4 is protected again (ESP, async)" \
 	test "$(kipsec_sa_pkts a 0x7001 "$B4" out)" -gt 0
 t_check "after the cycles, IPv6 is protected again (AH)" test \
@@ -162,7 +169,13 @@ for i in $(seq 1 "$NTEAR"); do
 	topo_hosts
 	configure_both || { bad=$((bad + 1)); netns_cleanup; continue; }
 	traffic_start "$peer" "$to4" "$to6"
-	sleep 1
+	# the same second as before for the victim to receive, but deleted
+	# as soon as it does
+	dl=$((${EPOCHREALTIME/[.,]/} + 1000000))
+	while ((${EPOCHREALTIME/[.,]/} < dl)); do
+		[ "$(ns_stat "$victim" in_packets)" -gt 0 ] 2>/dev/null && break
+		nap 0.1
+	done
 	[ "$(ns_stat "$victim" in_packets)" -gt 0 ] 2>/dev/null || idle=$((idle + 1))
 	ip netns delete "$victim"
 	if ! v=$(leak_wait_objects "0 4 4"); then
