@@ -62,6 +62,17 @@ ns_stat() { # NS NAME: one counter of `kipsec -n NS -j stats`
 		sed -n "s/.*\"$2\": *\([0-9][0-9]*\).*/\1/p"
 }
 
+# within_a_second CMD...: poll CMD (nap 0.1) until it succeeds or a
+# second has passed since the call (EPOCHREALTIME, as sa_larval reads it)
+within_a_second() {
+	local dl=$((${EPOCHREALTIME/[.,]/} + 1000000))
+	while ((${EPOCHREALTIME/[.,]/} < dl)); do
+		"$@" && return 0
+		nap 0.1
+	done
+	return 1
+}
+
 pids=()
 traffic_start() { # FROM TO4 TO6: pings both ways of addressing, no wait
 	ip netns exec "$1" ping -q -i 0.01 -W 1 "$2" >/dev/null 2>&1 &
@@ -69,6 +80,9 @@ traffic_start() { # FROM TO4 TO6: pings both ways of addressing, no wait
 	ip netns exec "$1" ping -6 -q -i 0.02 -W 1 "$3" >/dev/null 2>&1 &
 	pids+=("$!")
 }
+
+# victim_received: kipsec counted inbound packets in the namespace to delete
+victim_received() { [ "$(ns_stat "$victim" in_packets)" -gt 0 ] 2>/dev/null; }
 
 traffic_stop() {
 	kill "${pids[@]}" 2>/dev/null
@@ -140,12 +154,11 @@ t_eq "$CYCLES rmmod/insmod cycles under traffic, each rmmod and reconfiguration 
 [ -s "$ERRS" ] && sed -e 's/^/# /' "$ERRS" | head -20
 # The same second as before for the traffic to find the last SAs, but
 # over as soon as both SAs counted a packet.
-dl=$((${EPOCHREALTIME/[.,]/} + 1000000))
-while ((${EPOCHREALTIME/[.,]/} < dl)); do
+both_protected() {
 	[ "$(kipsec_sa_pkts a 0x7001 "$B4" out)" -gt 0 ] 2>/dev/null &&
-		[ "$(kipsec_sa_pkts a 0x7003 "$B6" out ah)" -gt 0 ] 2>/dev/null && break
-	nap 0.1
-done
+		[ "$(kipsec_sa_pkts a 0x7003 "$B6" out ah)" -gt 0 ] 2>/dev/null
+}
+within_a_second both_protected
 t_check "after the cycles, IPv4 is protected again (ESP, async)" \
 	test "$(kipsec_sa_pkts a 0x7001 "$B4" out)" -gt 0
 t_check "after the cycles, IPv6 is protected again (AH)" test \
@@ -171,12 +184,8 @@ for i in $(seq 1 "$NTEAR"); do
 	traffic_start "$peer" "$to4" "$to6"
 	# the same second as before for the victim to receive, but deleted
 	# as soon as it does
-	dl=$((${EPOCHREALTIME/[.,]/} + 1000000))
-	while ((${EPOCHREALTIME/[.,]/} < dl)); do
-		[ "$(ns_stat "$victim" in_packets)" -gt 0 ] 2>/dev/null && break
-		nap 0.1
-	done
-	[ "$(ns_stat "$victim" in_packets)" -gt 0 ] 2>/dev/null || idle=$((idle + 1))
+	within_a_second victim_received
+	victim_received || idle=$((idle + 1))
 	ip netns delete "$victim"
 	if ! v=$(leak_wait_objects "0 4 4"); then
 		bad=$((bad + 1))
