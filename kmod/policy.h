@@ -39,37 +39,42 @@ struct kipsec_spd_bucket;
 /**
  * struct kipsec_policy - a security policy
  * @bnode: entry in its bucket, sorted by (@priority, @seq)
- * @bucket: the bucket (masked source and destination)
- * @class: the (source, destination) prefix length class
- * @id: identifier, for get/update/delete
+ * @stats: per-CPU counters
  * @priority: lower wins
- * @seq: insertion order: ties in @priority go to the older policy
  * @dir: enum kipsec_dir
  * @action: enum kipsec_action
  * @ntmpls: templates in use (PROTECT: at least one)
  * @sel: the selector
  * @tmpls: templates, innermost first
- * @stats: per-CPU counters
+ * @seq: insertion order: ties in @priority go to the older policy
+ * @bucket: the bucket (masked source and destination)
+ * @class: the (source, destination) prefix length class
  * @stats_block: the block @stats comes from (kipsec_pcpu_free())
  * @acquire_next: jiffies before which no ACQUIRE is sent (datapath)
+ * @id: identifier, for get/update/delete
  * @refcnt: references; the SPD holds one while linked
  * @rcu: deferred free
+ *
+ * Laid out for the packet path (the cache is cache-line aligned): a lookup
+ * compares @priority and @sel, a match reads @action, @ntmpls, the first
+ * template and @stats, all in the first two cache lines; nothing here is
+ * written per packet. @seq is read only to break a tie in @priority.
  */
 struct kipsec_policy {
 	struct hlist_node bnode;
-	struct kipsec_spd_bucket *bucket;
-	struct kipsec_spd_class *class;
-	u32 id;
+	struct kipsec_pol_pcpu_stats __percpu *stats;
 	u32 priority;
-	u64 seq;
 	u8 dir;
 	u8 action;
 	u8 ntmpls;
 	struct kipsec_sel sel;
 	struct kipsec_tmpl tmpls[KIPSEC_MAX_TMPLS];
-	struct kipsec_pol_pcpu_stats __percpu *stats;
+	u64 seq;
+	struct kipsec_spd_bucket *bucket;
+	struct kipsec_spd_class *class;
 	struct kipsec_pcpu_block *stats_block;
 	unsigned long acquire_next;
+	u32 id;
 	refcount_t refcnt;
 	struct rcu_head rcu;
 };
