@@ -17,7 +17,6 @@ struct kipsec_net;
 int kipsec_flow_parse(const struct sk_buff *skb, struct kipsec_flow *flow);
 int __kipsec_flow_parse(const struct sk_buff *skb, struct kipsec_flow *flow,
 			bool quote);
-void kipsec_inflight_put(struct kipsec_net *kn);
 void kipsec_drop(struct kipsec_net *kn, struct kipsec_sa *sa,
 		 struct sk_buff *skb, enum kipsec_stat stat,
 		 enum kipsec_sa_stat sa_stat);

@@ -611,7 +611,7 @@ static unsigned int in_esp(struct kipsec_net *kn, struct sk_buff *skb,
 	}
 	/* kipsec0, where in_done() re-injects the packet, stays until then. */
 	dev_hold(kn->dev);
-	atomic_inc(&kn->inflight);
+	kipsec_inflight_get(kn);
 
 	if (cb->qstate == KIPSEC_Q_IN) {
 		/*

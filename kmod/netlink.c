@@ -1260,8 +1260,7 @@ static int kipsec_nl_get_stats(struct sk_buff *in, struct genl_info *info)
 	if (put_config(skb, kn) ||
 	    nla_put_u32(skb, KIPSEC_A_SA_COUNT, READ_ONCE(kn->sad.count)) ||
 	    nla_put_u32(skb, KIPSEC_A_POLICY_COUNT, READ_ONCE(kn->spd.count)) ||
-	    nla_put_u32(skb, KIPSEC_A_INFLIGHT,
-			max(atomic_read(&kn->inflight) - 1, 0)))
+	    nla_put_u32(skb, KIPSEC_A_INFLIGHT, kipsec_inflight_read(kn)))
 		goto err;
 	/* Module-wide: only for whoever may see every namespace. */
 	if (netlink_capable(in, CAP_NET_ADMIN) &&

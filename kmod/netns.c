@@ -5,10 +5,11 @@
  */
 
 #include <linux/kmod.h>
+#include <linux/minmax.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
 #include <linux/rtnetlink.h>
 #include <linux/slab.h>
-#include <linux/wait_bit.h>
 #include <net/netfilter/ipv4/nf_defrag_ipv4.h>
 #include <net/netfilter/ipv6/nf_defrag_ipv6.h>
 
@@ -103,6 +104,29 @@ void kipsec_stats_fold(struct kipsec_pcpu_stats __percpu *stats,
 	}
 }
 
+/**
+ * kipsec_inflight_read() - how many packets of @kn are inside crypto
+ * @kn: the namespace
+ *
+ * Return: a snapshot, read CPU by CPU while packets come and go (0 if
+ * that makes it negative).
+ */
+u32 kipsec_inflight_read(struct kipsec_net *kn)
+{
+	long n = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		n += READ_ONCE(*per_cpu_ptr(kn->inflight_cnt, cpu));
+	return n > 0 ? min_t(unsigned long, n, U32_MAX) : 0;
+}
+
+/* The last packet of a dying namespace is done (any context). */
+static void kipsec_inflight_release(struct percpu_ref *ref)
+{
+	complete(&container_of(ref, struct kipsec_net, inflight)->inflight_done);
+}
+
 /* Time lifetimes and larval time-outs, for the IKE daemon. */
 static void kipsec_net_sa_expired(struct kipsec_sad *sad, struct kipsec_sa *sa,
 				  bool hard)
@@ -125,13 +149,21 @@ static int __net_init kipsec_net_init(struct net *net)
 	kn->stats = kipsec_stats_alloc();
 	if (!kn->stats)
 		return -ENOMEM;
+	kn->inflight_cnt = alloc_percpu(long);
+	if (!kn->inflight_cnt) {
+		err = -ENOMEM;
+		goto err_cnt;
+	}
+	init_completion(&kn->inflight_done);
+	err = percpu_ref_init(&kn->inflight, kipsec_inflight_release, 0,
+			      GFP_KERNEL);
+	if (err)
+		goto err_ref;
 	err = kipsec_sad_init(&kn->sad);
 	if (err)
 		goto err_sad;
 	kn->sad.expired = kipsec_net_sa_expired;
 	kipsec_spd_init(&kn->spd);
-
-	atomic_set(&kn->inflight, 1);
 
 	err = kipsec_dev_create(net, &kn->dev);
 	if (err)
@@ -158,14 +190,24 @@ err_dev:
 	kipsec_spd_destroy(&kn->spd);
 	kipsec_sad_destroy(&kn->sad);
 err_sad:
+	percpu_ref_exit(&kn->inflight);
+err_ref:
+	free_percpu(kn->inflight_cnt);
+err_cnt:
 	free_percpu(kn->stats);
 	return err;
 }
 
-/* No packet reaches kipsec after this (synchronize_net inside). */
+/*
+ * No packet reaches kipsec after this (synchronize_net inside). The kill
+ * drops the namespace's own in-flight reference; the grace period after
+ * which the count becomes a shared one that knows its zero runs alongside
+ * the one the namespace's cleanup waits for next.
+ */
 static void __net_exit kipsec_net_pre_exit(struct net *net)
 {
 	kipsec_hooks_unregister(net);
+	percpu_ref_kill(&kipsec_pernet(net)->inflight);
 }
 
 static void __net_exit kipsec_net_exit_batch_rtnl(struct list_head *net_list,
@@ -184,8 +226,9 @@ static void __net_exit kipsec_net_exit(struct net *net)
 	defrag6_disable(net);
 	defrag4_disable(net);
 	/* Packets inside crypto hold SAs and kipsec0: let them finish. */
-	kipsec_inflight_put(kn);
-	wait_var_event(&kn->inflight, !atomic_read(&kn->inflight));
+	wait_for_completion(&kn->inflight_done);
+	percpu_ref_exit(&kn->inflight);
+	free_percpu(kn->inflight_cnt);
 	kipsec_sad_destroy(&kn->sad);
 	kipsec_spd_destroy(&kn->spd);
 	free_percpu(kn->stats);

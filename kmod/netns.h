@@ -6,6 +6,8 @@
 #ifndef _KIPSEC_NETNS_H
 #define _KIPSEC_NETNS_H
 
+#include <linux/completion.h>
+#include <linux/percpu-refcount.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
@@ -23,8 +25,12 @@
  * @config_lock: serialises configuration writers
  * @stats: namespace counters
  * @dev: kipsec0, the device decrypted packets are received on
- * @inflight: packets inside crypto (plus one while the namespace lives);
- *	exit waits until they are done
+ * @inflight: one reference per packet inside crypto; exit kills it and
+ *	waits for @inflight_done
+ * @inflight_done: completed when @inflight is released
+ * @inflight_cnt: packets inside crypto, for GET_STATS: the same count as
+ *	@inflight, which cannot be read; per CPU, and a packet may leave on
+ *	another CPU than it entered on, so only the sum means anything
  */
 struct kipsec_net {
 	struct net *net;
@@ -34,7 +40,9 @@ struct kipsec_net {
 	struct mutex config_lock; /* serialises SET_CONFIG */
 	struct kipsec_pcpu_stats __percpu *stats;
 	struct net_device *dev;
-	atomic_t inflight;
+	struct percpu_ref inflight;
+	struct completion inflight_done;
+	long __percpu *inflight_cnt;
 };
 
 extern unsigned int kipsec_net_id;
@@ -50,12 +58,42 @@ static inline struct kipsec_net *kipsec_sa_pernet(const struct kipsec_sa *sa)
 	return container_of(sa->sad, struct kipsec_net, sad);
 }
 
+/**
+ * kipsec_inflight_get() - a packet of @kn enters crypto
+ * @kn: its namespace: from a hook, which namespace exit unregisters before
+ *	it waits, or for a packet that holds a count already (a bundle's
+ *	next SA)
+ *
+ * The counts are per CPU: a packet writes no cache line that the packets
+ * on the other CPUs write (an atomic count per namespace was one line
+ * written twice per packet, on every CPU).
+ */
+static inline void kipsec_inflight_get(struct kipsec_net *kn)
+{
+	percpu_ref_get(&kn->inflight);
+	this_cpu_inc(*kn->inflight_cnt);
+}
+
+/**
+ * kipsec_inflight_put() - a packet of @kn is done with crypto
+ * @kn: its namespace, which may be gone once this returns
+ *
+ * The packet's last use of @kn: namespace exit goes on once the last
+ * packet has called this.
+ */
+static inline void kipsec_inflight_put(struct kipsec_net *kn)
+{
+	this_cpu_dec(*kn->inflight_cnt);
+	percpu_ref_put(&kn->inflight);
+}
+
 static inline void kipsec_net_stat_inc(const struct net *net,
 				       enum kipsec_stat idx)
 {
 	kipsec_stats_inc(kipsec_pernet(net)->stats, idx);
 }
 
+u32 kipsec_inflight_read(struct kipsec_net *kn);
 int kipsec_netns_init(void);
 void kipsec_netns_exit(void);
 

@@ -175,13 +175,6 @@ int __kipsec_flow_parse(const struct sk_buff *skb, struct kipsec_flow *flow,
 	return 0;
 }
 
-/* The per-namespace count of packets inside crypto; exit waits for zero. */
-void kipsec_inflight_put(struct kipsec_net *kn)
-{
-	if (atomic_dec_and_test(&kn->inflight))
-		wake_up_var(&kn->inflight);
-}
-
 /**
  * kipsec_drop() - drop a packet and count why
  * @kn: the namespace, whose counter @stat moves
@@ -535,7 +528,7 @@ static void out_one(struct net *net, struct kipsec_sa *sa,
 		goto put;
 	}
 
-	atomic_inc(&kn->inflight);
+	kipsec_inflight_get(kn);
 	if (queued) {
 		kipsec_queue_crypt(skb, spread || more);
 		return;
