@@ -237,7 +237,7 @@ boot() {
 	# KIPSEC_MODPARAMS=parallel=1 to run the tests with the parallel
 	# stage as the release build sets it.
 	for v in GENL_FUZZ_COUNT CHURN_ROUNDS UNLOAD_CYCLES TEARDOWNS KIPSEC_MODPARAMS \
-		 KIPSEC_BENCH_INSTALL_LIMIT KIPSEC_BENCH_HOST_CAL; do
+		 KIPSEC_BENCH_INSTALL_LIMIT KIPSEC_BENCH_HOST_CAL KIPSEC_BENCH_UDP_RUNS; do
 		[ -n "${!v:-}" ] && echo "export $v=\"${!v}\"" >>"$res/env"
 	done
 	cpu=max
