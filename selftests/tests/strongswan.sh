@@ -284,9 +284,23 @@ t_check "an SA added by hand with charon's inbound SPI $new_in" \
 	ka sa add src $B4 dst 10.0.1.3 proto esp spi "$new_in" mode tunnel reqid $HAND \
 	aead 'rfc4106(gcm(aes))' "$key" 128
 ok_if "sync-xfrm starts again" ss_start_sync
-t_check "it refuses to mirror charon's SA over it, and says so" \
-	grep -q "spi $new_in .*kipsec holds an SA with this SPI that sync-xfrm did not add" \
-	"$SS_DIR/ga/sync.log"
+if grep -q "spi $new_in .*kipsec holds an SA with this SPI that sync-xfrm did not add" \
+	"$SS_DIR/ga/sync.log"; then
+	t_ok "it refuses to mirror charon's SA over it, and says so"
+else
+	# Seen once (stop 29, 6.1): the restarted sync-xfrm's dump of the
+	# native SAD lacked charon's SA, and the SPI was reserved as a
+	# hand-added SA's instead. sync_log's tail is too short to show it
+	# whole; what the native SAD and charon did with the SPI says why.
+	t_fail "it refuses to mirror charon's SA over it, and says so"
+	t_diag "sync-xfrm on $new_in, before and after the restart:"
+	grep -h -- "$new_in" "$SS_DIR/ga/sync.old.log" "$SS_DIR/ga/sync.log" |
+		sed -e 's/^/#   /'
+	t_diag "ga's native SAD on $new_in now:"
+	ip -n ga xfrm state | grep -B1 -A1 -- "spi $new_in" | sed -e 's/^/#   /'
+	t_diag "ga's charon log, last 40 lines:"
+	tail -n 40 "$SS_DIR/ga/charon.log" | sed -e 's/^/#   /'
+fi
 no_collision() {
 	local l
 	l=$(sa_list)
