@@ -5,9 +5,11 @@
  * Every transform kipsec uses is an AEAD (rfc4106, rfc4309, rfc4543,
  * rfc7539esp, authenc, authencesn) with the IPsec calling convention: the
  * associated data is SPI, [high sequence bits,] sequence number and IV, the
- * IV is also passed as the request's IV. The SPI/sequence part comes from a
- * scratch buffer (so ESN's high bits, which are never sent, need no room in
- * the packet) and the rest straight from the packet, encrypted in place.
+ * IV is also passed as the request's IV. Without ESN all of it is the
+ * packet's, from the ESP header on, encrypted in place: a linear packet is
+ * one scatterlist entry (see esp_set_sg()). With ESN the SPI/sequence part
+ * comes from a scratch buffer, so that the high sequence bits, which are
+ * never sent, need no room in the packet.
  *
  * IVs: counter-based modes (GCM, CCM, GMAC, ChaCha20-Poly1305, CTR) send
  * the 64-bit sequence number, unique per key as RFCs 4106, 4309, 4543,
@@ -61,18 +63,35 @@ static struct scatterlist *esp_tmp_sg(struct aead_request *req)
 			     __alignof__(struct scatterlist));
 }
 
-/* Fills the AD scratch; returns its length. */
-static unsigned int esp_fill_ad(__be32 *ad, __be32 spi, __be32 seq_lo,
-				u64 seq, bool esn)
+/*
+ * The request's scatterlist over the ESP header at @off and the @len bytes
+ * from there (IV, payload, trailer, ICV): SPI and sequence number, the
+ * associated data, straight from the packet without ESN, so that a linear
+ * packet is one entry as in the native stack. That matters to authenc:
+ * its HMAC digests a single entry in one call and walks a list otherwise,
+ * one mapping and one update per entry. With ESN they come from the
+ * scratch at @ad instead, the high sequence bits of @seq between them (RFC
+ * 4303 2.2.1), and the rest from the packet. Returns the associated data's
+ * bytes before the IV, or a negative errno.
+ */
+static int esp_set_sg(struct sk_buff *skb, struct scatterlist *sg, int nsg,
+		      unsigned int off, unsigned int len, __be32 *ad, u64 seq,
+		      bool esn)
 {
-	ad[0] = spi;
+	const struct ip_esp_hdr *esph = (void *)(skb->data + off);
+	int err;
+
+	sg_init_table(sg, nsg);
 	if (!esn) {
-		ad[1] = seq_lo;
-		return 8;
+		err = skb_to_sgvec(skb, sg, off, len);
+		return err < 0 ? err : ESP_HLEN;
 	}
+	ad[0] = esph->spi;
 	ad[1] = htonl(upper_32_bits(seq));
-	ad[2] = seq_lo;
-	return 12;
+	ad[2] = esph->seq_no;
+	sg_set_buf(sg, ad, ESP_AD_MAX);
+	err = skb_to_sgvec(skb, sg + 1, off + ESP_HLEN, len - ESP_HLEN);
+	return err < 0 ? err : ESP_AD_MAX;
 }
 
 /* Padding block: the cipher's, at least 4 bytes (RFC 4303 2.4). */
@@ -249,7 +268,7 @@ int kipsec_esp_output(struct sk_buff *skb, u64 seq, const void *outer,
 	struct kipsec_skb_cb *cb = kipsec_cb(skb);
 	struct kipsec_sa *sa = cb->sa;
 	struct kipsec_sa_crypto *c = &sa->crypto;
-	unsigned int hlen, plen, clen, padlen, tailen, adlen, i;
+	unsigned int hlen, plen, clen, padlen, tailen, i;
 	bool esn = sa->flags & KIPSEC_SA_F_ESN;
 	unsigned int ulen = kipsec_encap_len(sa);
 	unsigned int ivlen = c->iv_bytes;
@@ -257,7 +276,7 @@ int kipsec_esp_output(struct sk_buff *skb, u64 seq, const void *outer,
 	struct ip_esp_hdr *esph;
 	struct sk_buff *trailer;
 	struct scatterlist *sg;
-	int nfrags, prevoff = -1, err;
+	int nfrags, prevoff = -1, adlen, err;
 	u8 nexthdr, *tail, *iv;
 	void *tmp;
 
@@ -311,18 +330,15 @@ int kipsec_esp_output(struct sk_buff *skb, u64 seq, const void *outer,
 		}
 		memcpy(esph->enc_data, iv, ivlen);
 	}
-	adlen = esp_fill_ad(tmp, esph->spi, esph->seq_no, seq, esn);
 
 	req = esp_tmp_req(tmp);
 	aead_request_set_tfm(req, c->aead);
 	sg = esp_tmp_sg(req);
-	sg_init_table(sg, nfrags + 1);
-	sg_set_buf(sg, tmp, adlen);
-	err = skb_to_sgvec(skb, sg + 1, hlen + ulen + ESP_HLEN,
-			   ivlen + clen + c->icv_bytes);
-	if (unlikely(err < 0)) {
+	adlen = esp_set_sg(skb, sg, nfrags + 1, hlen + ulen,
+			   ESP_HLEN + ivlen + clen + c->icv_bytes, tmp, seq, esn);
+	if (unlikely(adlen < 0)) {
 		kfree(tmp);
-		return err;
+		return adlen;
 	}
 
 	if (outer_len) {
@@ -377,8 +393,7 @@ int kipsec_esp_input(struct sk_buff *skb)
 	struct ip_esp_hdr *esph;
 	struct sk_buff *trailer;
 	struct scatterlist *sg;
-	unsigned int adlen;
-	int elen, nfrags, err;
+	int elen, nfrags, adlen, err;
 	void *tmp;
 
 	elen = skb->len - off - ESP_HLEN - ivlen - c->icv_bytes;
@@ -395,19 +410,17 @@ int kipsec_esp_input(struct sk_buff *skb)
 		return -ENOMEM;
 
 	esph = (struct ip_esp_hdr *)(skb->data + off);
-	adlen = esp_fill_ad(tmp, esph->spi, esph->seq_no, cb->seq, esn);
 	memcpy(esp_tmp_iv(tmp), esph->enc_data, ivlen);
 
 	req = esp_tmp_req(tmp);
 	aead_request_set_tfm(req, c->aead);
 	sg = esp_tmp_sg(req);
-	sg_init_table(sg, nfrags + 1);
-	sg_set_buf(sg, tmp, adlen);
-	err = skb_to_sgvec(skb, sg + 1, off + ESP_HLEN,
-			   ivlen + elen + c->icv_bytes);
-	if (unlikely(err < 0)) {
+	adlen = esp_set_sg(skb, sg, nfrags + 1, off,
+			   ESP_HLEN + ivlen + elen + c->icv_bytes, tmp, cb->seq,
+			   esn);
+	if (unlikely(adlen < 0)) {
 		kfree(tmp);
-		return err;
+		return adlen;
 	}
 
 	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG,
