@@ -837,6 +837,9 @@ static unsigned int in_cleartext(struct kipsec_net *kn, struct sk_buff *skb,
 	 */
 	if (skb->dev && (skb->dev->flags & IFF_LOOPBACK))
 		return NF_ACCEPT;
+	if (kipsec_dir_passes(kn, dir, skb->protocol == htons(ETH_P_IPV6) ?
+				       AF_INET6 : AF_INET))
+		return NF_ACCEPT;
 	if (kipsec_flow_parse(skb, &flow))
 		return NF_ACCEPT;
 	if (flow.proto == IPPROTO_ESP || flow.proto == IPPROTO_AH)
@@ -883,6 +886,11 @@ unsigned int kipsec_in_hook(void *priv, struct sk_buff *skb,
 
 	kipsec_stats_inc(kn->stats, KIPSEC_STAT_HOOK_IN);
 	if (kipsec_dev_is(skb->dev))
+		return NF_ACCEPT;
+	/* No SA and nothing for in_cleartext() to check: not kipsec's. */
+	if (!READ_ONCE(kn->sad.count) &&
+	    kipsec_dir_passes(kn, KIPSEC_DIR_IN,
+			      state->pf == NFPROTO_IPV4 ? AF_INET : AF_INET6))
 		return NF_ACCEPT;
 	if (unlikely(skb_network_offset(skb)))
 		return in_cleartext(kn, skb, KIPSEC_DIR_IN);

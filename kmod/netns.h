@@ -59,6 +59,23 @@ static inline struct kipsec_net *kipsec_sa_pernet(const struct kipsec_sa *sa)
 }
 
 /**
+ * kipsec_dir_passes() - whether every packet of a direction passes
+ * @kn: the namespace
+ * @dir: enum kipsec_dir
+ * @family: the packet's, AF_INET or AF_INET6
+ *
+ * Return: true if @dir has no policy for @family and its default action
+ * is not discard: a hook can then let the packet go without parsing it
+ * (kipsec_spd_idle()).
+ */
+static inline bool kipsec_dir_passes(const struct kipsec_net *kn, u8 dir,
+				     u16 family)
+{
+	return kipsec_spd_idle(&kn->spd, dir, family) &&
+	       READ_ONCE(kn->default_action[dir]) != KIPSEC_ACTION_DISCARD;
+}
+
+/**
  * kipsec_inflight_get() - a packet of @kn enters crypto
  * @kn: its namespace: from a hook, which namespace exit unregisters before
  *	it waits, or for a packet that holds a count already (a bundle's

@@ -851,10 +851,15 @@ unsigned int kipsec_out_hook(void *priv, struct sk_buff *skb,
 	    IPCB(skb)->flags & IPSKB_XFRM_TRANSFORMED :
 	    IP6CB(skb)->flags & IP6SKB_XFRM_TRANSFORMED)
 		return NF_ACCEPT;
+	if (kipsec_dir_passes(kn, KIPSEC_DIR_OUT,
+			      state->pf == NFPROTO_IPV4 ? AF_INET : AF_INET6))
+		return NF_ACCEPT;
 	if (out_sk_bypass(skb))
 		return NF_ACCEPT;
-	if (kipsec_flow_parse(skb, &flow))
+	if (kipsec_flow_parse(skb, &flow)) {
+		kipsec_stats_inc(kn->stats, KIPSEC_STAT_OUT_ERROR);
 		return NF_DROP;
+	}
 
 	rcu_read_lock();
 	kipsec_policy_resolve(&kn->spd, &kn->sad,

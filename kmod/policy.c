@@ -502,6 +502,8 @@ static int spd_link(struct kipsec_spd *spd, struct kipsec_policy *pol)
 	if (pol->priority < c->min_prio)
 		WRITE_ONCE(c->min_prio, pol->priority);
 	WRITE_ONCE(c->count, c->count + 1);
+	WRITE_ONCE(spd->npols[pol->dir][fam_idx(c->family)],
+		   spd->npols[pol->dir][fam_idx(c->family)] + 1);
 	pol->bucket = b;
 	pol->class = c;
 
@@ -528,6 +530,8 @@ static void spd_unlink(struct kipsec_spd *spd, struct kipsec_policy *pol)
 
 	hlist_del_rcu(&pol->bnode);
 	WRITE_ONCE(c->count, c->count - 1);
+	WRITE_ONCE(spd->npols[pol->dir][fam_idx(c->family)],
+		   spd->npols[pol->dir][fam_idx(c->family)] - 1);
 	if (!c->count)
 		WRITE_ONCE(c->min_prio, U32_MAX);
 	if (hlist_empty(&b->pols)) {

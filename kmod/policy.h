@@ -91,6 +91,8 @@ struct kipsec_policy {
  * @seq: insertion counter
  * @gen: generation, bumped on every change (dump consistency)
  * @count: policies in the SPD
+ * @npols: policies per direction and family; read locklessly by the
+ *	datapath (kipsec_spd_idle())
  */
 struct kipsec_spd {
 	struct hlist_head classes[__KIPSEC_DIR_MAX][KIPSEC_SPD_FAMILIES];
@@ -100,7 +102,29 @@ struct kipsec_spd {
 	u64 seq;
 	unsigned int gen;
 	unsigned int count;
+	unsigned int npols[__KIPSEC_DIR_MAX][KIPSEC_SPD_FAMILIES];
 };
+
+/**
+ * kipsec_spd_idle() - whether a direction has no policy for a family
+ * @spd: the SPD
+ * @dir: enum kipsec_dir
+ * @family: AF_INET or AF_INET6
+ *
+ * For the hooks, which then pass a packet without parsing it when the
+ * default action lets it pass, as the native stack skips its policy
+ * checks while it has no policy: traffic of a namespace that uses kipsec
+ * in one direction or family only, or not at all, pays nothing for it.
+ * Lockless: a policy being added applies from the next packet on, as it
+ * would had the packet's lookup run just before the add.
+ *
+ * Return: true if no policy of @dir and @family exists.
+ */
+static inline bool kipsec_spd_idle(const struct kipsec_spd *spd, u8 dir,
+				   u16 family)
+{
+	return !READ_ONCE(spd->npols[dir][family == AF_INET ? 0 : 1]);
+}
 
 /**
  * struct kipsec_resolution - what the datapath does with a flow

@@ -22,6 +22,14 @@
 #      GSO super-packets from a TCP stream.
 #   5. A first throughput figure: iperf3 kipsec<->kipsec against
 #      native<->native gateways, AES-GCM-128, in the same boot.
+#   6. Default actions with no policy at all (the hooks then skip the
+#      lookup, but never the default), m routing the LANs for once: with
+#      everything bypass, ha reaches hb and ga's hooks still see the
+#      packets; default-fwd discard drops
+#      what ga forwards, default-out discard what it sends on, default-in
+#      discard what comes to ga itself, each under its counter (forward:
+#      exactly once per packet); an IPv4 bypass policy lets IPv4 through
+#      while IPv6, still without a policy, is discarded.
 
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../net.sh"
@@ -471,6 +479,74 @@ throughput() {
 	t_diag "throughput ratio kipsec/native: $(awk -v a="$kk" -v b="$nn" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
 }
 
+# --- 6. default actions without policies -----------------------------------
+
+# dping FAMILY DST: 3 pings from ha, "sent received"
+dping() {
+	n ha ping -"$1" -c 3 -i 0.2 -W 1 "$2" >/tmp/dp.ping 2>&1
+	echo "$(ping_sent /tmp/dp.ping) $(ping_received /tmp/dp.ping)"
+}
+
+# dcase LABEL COUNTER FAMILY DST RECEIVED HOW: ha pings DST; RECEIVED
+# answers expected; ga's COUNTER moved by the requests sent (HOW exact),
+# by at least that many (min: the counter is both families', and default
+# out or in discard also drops ga's own IPv6 neighbour discovery), or at
+# all (some: with ga's neighbour advertisements dropped, ha's requests
+# may never reach ga)
+dcase() {
+	local c0 c1 r
+	c0=$(kipsec_stat ga "$2")
+	r=$(dping "$3" "$4")
+	c1=$(kipsec_stat ga "$2")
+	t_eq "$1: echo replies" "${r#* }" "$5"
+	case $6 in
+	exact) t_eq "$1: $2 counts each request" "$((c1 - c0))" "${r% *}" ;;
+	min) t_check "$1: $2 moved by at least the requests (${r% *})" \
+		test "$((c1 - c0))" -ge "${r% *}" ;;
+	*) t_check "$1: $2 moved" test "$((c1 - c0))" -gt 0 ;;
+	esac
+}
+
+default_actions() {
+	local l="default actions" h0
+	gw_flush ga && gw_flush gb || { t_fail "$l: flush"; return 1; }
+	# m learns the LANs for this case: cleartext may cross it now.
+	ip -n m -batch - <<-EOF
+	route add 10.1.0.0/24 via $A4
+	route add 10.2.0.0/24 via $B4
+	route add fd11::/64 via $A6
+	route add fd12::/64 via $B6
+	EOF
+	h0=$(kipsec_stat ga hook_out)
+	t_eq "$l: all bypass, ha reaches hb (IPv4)" "$(dping 4 10.2.0.2)" "3 3"
+	t_eq "$l: all bypass, ha reaches hb (IPv6)" "$(dping 6 fd12::2)" "3 3"
+	t_check "$l: ga's outbound hook saw them" \
+		test "$(($(kipsec_stat ga hook_out) - h0))" -ge 12
+	n ga "$KIPSEC" config set default-fwd discard
+	dcase "$l: fwd discard, IPv4" in_policy_discard 4 10.2.0.2 0 exact
+	dcase "$l: fwd discard, IPv6" in_policy_discard 6 fd12::2 0 exact
+	n ga "$KIPSEC" config set default-fwd bypass default-out discard
+	dcase "$l: out discard, IPv4" out_policy_discard 4 10.2.0.2 0 min
+	dcase "$l: out discard, IPv6" out_policy_discard 6 fd12::2 0 some
+	n ga "$KIPSEC" -batch - <<-EOF
+	policy add dir out src 10.1.0.0/24 dst 10.2.0.0/24 action bypass
+	policy add dir out src 10.2.0.0/24 dst 10.1.0.0/24 action bypass
+	EOF
+	t_eq "$l: an IPv4 bypass policy lets IPv4 out" "$(dping 4 10.2.0.2)" "3 3"
+	dcase "$l: IPv6, no policy, still out discard" out_policy_discard 6 fd12::2 0 some
+	gw_flush ga
+	n ga "$KIPSEC" config set default-out bypass default-in discard
+	dcase "$l: in discard, IPv4 to ga" in_policy_discard 4 10.1.0.1 0 min
+	n ga "$KIPSEC" config set default-in bypass
+	t_eq "$l: all bypass again (IPv4 to ga)" "$(dping 4 10.1.0.1)" "3 3"
+	ip -n m -batch - <<-EOF
+	route del 10.1.0.0/24
+	route del 10.2.0.0/24
+	route del fd11::/64
+	route del fd12::/64
+	EOF
+}
+
 t0=$(date +%s)
 elapsed() { t_diag "elapsed $(($(date +%s) - t0)) s: $*"; }
 basic_case "kipsec-native" kipsec native && elapsed "kipsec-native" && firewall_case
@@ -491,6 +567,8 @@ if [ "${KIPSEC_STRESS:-0}" = 1 ]; then
 	throughput
 	elapsed "throughput"
 fi
+default_actions
+elapsed "default actions"
 netns_cleanup
 kipsec_unload
 t_done
