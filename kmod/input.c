@@ -30,9 +30,19 @@
 #include "netlink.h"
 #include "netns.h"
 
-/* Is the inner destination this host (IN policy) or elsewhere (FWD)? */
-static bool in_is_local(struct net *net, const struct kipsec_flow *flow)
+/*
+ * Is the inner destination this host (IN policy) or elsewhere (FWD)?
+ * @outer, if known, is the SA whose header came off first, whose
+ * destination the packet was delivered to here: an inner packet to that
+ * same address (transport mode, a tunnel between two hosts) is local
+ * without a lookup.
+ */
+static bool in_is_local(struct net *net, const struct kipsec_sa *outer,
+			const struct kipsec_flow *flow)
 {
+	if (outer && flow->family == outer->id.family &&
+	    kipsec_addr_equal(&flow->daddr, &outer->id.daddr))
+		return true;
 	if (flow->family == AF_INET) {
 		unsigned int type = inet_addr_type(net, flow->daddr.a4);
 
@@ -92,7 +102,8 @@ static bool in_policy_ok(struct kipsec_net *kn, struct kipsec_sa *sa,
 			 const struct kipsec_skb_cb *cb,
 			 const struct kipsec_flow *flow)
 {
-	u8 dir = in_is_local(kn->net, flow) ? KIPSEC_DIR_IN : KIPSEC_DIR_FWD;
+	u8 dir = in_is_local(kn->net, cb->outer ?: sa, flow) ?
+		 KIPSEC_DIR_IN : KIPSEC_DIR_FWD;
 	const struct kipsec_sa *sas[2] = { sa, cb->outer };
 	unsigned int n = cb->outer ? 2 : 1, i;
 	struct kipsec_policy *pol;
@@ -229,7 +240,7 @@ static bool in_tunnel_bundle(struct kipsec_net *kn, struct sk_buff *skb)
 		flow.family = AF_INET6;
 		flow.daddr.in6 = ipv6_hdr(skb)->daddr;
 	}
-	return in_is_local(kn->net, &flow);
+	return in_is_local(kn->net, NULL, &flow);
 }
 
 /*
