@@ -12,7 +12,7 @@ kdir_of   = $(shell cat $(CACHE)/kernels/$(1)/kdir 2>/dev/null)
 RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
 KDIR     ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),$(call kdir_of,6.1))
 
-.PHONY: all help module module-debug kbuild tools kernels check stress bench \
+.PHONY: all help module module-debug kbuild tools kernels check stress bench icount \
 	demo style clean install uninstall dkms dkms-source dkms-remove dkms-check
 
 all: module tools
@@ -26,6 +26,7 @@ help:
 	@echo 'make style               W=1 C=1 builds for both kernels, checkpatch --strict'
 	@echo 'make demo                gateway-to-gateway VPN in QEMU with strongSwan'
 	@echo 'make bench               benchmarks against the native XFRM stack'
+	@echo 'make icount              guest instructions per packet and function, kipsec and native'
 	@echo 'make install [KDIR=..] [DESTDIR=..] [PREFIX=/usr/local]   module, CLI, man page, completion'
 	@echo 'make uninstall [KDIR=..] [DESTDIR=..]   remove what make install put there'
 	@echo 'make dkms [KDIR=..]      register, build and install the module with DKMS'
@@ -82,6 +83,9 @@ stress:
 
 bench:
 	$(TOP)/selftests/run.sh --bench --kernels "$(KERNELS)" $(if $(TESTS),--tests "$(TESTS)")
+
+icount:
+	$(TOP)/selftests/run.sh --icount --kernels "$(KERNELS)"
 
 demo:
 	@$(TOP)/selftests/demo/run.sh

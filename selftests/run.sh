@@ -7,10 +7,13 @@
 #
 #   run.sh [--kernels "6.1 6.12"] [--tests "load genl"] [--stress]
 #          [--no-selfcheck] [--timeout SECS] [--mem MiB] [--bench]
+#          [--icount]
 #
 # --bench runs selftests/bench/*.sh instead (make bench): the release
 # module, no slub_debug, the kernels one after the other so that they do
-# not compete for the CPUs.
+# not compete for the CPUs. --icount runs the benchmark icount.sh the same
+# way, with QEMU's instruction-count plugin (selftests/bench/icount/,
+# built here) loaded: make icount.
 #
 # Every test is followed by harness checks in the guest: the module must
 # unload, the kernel log must have no WARNING/BUG/Oops and no bytes of the
@@ -34,6 +37,7 @@ KERNELS="6.1 6.12"
 TESTS=""
 STRESS=0
 BENCH=0
+ICOUNT=0
 SELFCHECK=1
 # One boot runs every test of a kernel (about 30 min under TCG); each test
 # has its own limit inside the guest (TEST_TIMEOUT). make stress boots once
@@ -51,6 +55,9 @@ while [ $# -gt 0 ]; do
 	--tests) TESTS=$2; SELFCHECK=0; shift ;;
 	--stress) STRESS=1 ;;
 	--bench) BENCH=1; SELFCHECK=0; TEST_TIMEOUT=${KIPSEC_TEST_TIMEOUT:-3600}
+		BOOT_TIMEOUT=${KIPSEC_BOOT_TIMEOUT:-5400} ;;
+	--icount) BENCH=1; ICOUNT=1; TESTS=icount; SELFCHECK=0
+		TEST_TIMEOUT=${KIPSEC_TEST_TIMEOUT:-3600}
 		BOOT_TIMEOUT=${KIPSEC_BOOT_TIMEOUT:-5400} ;;
 	--no-selfcheck) SELFCHECK=0 ;;
 	--selfcheck-only) SELFCHECK=2 ;;
@@ -237,7 +244,8 @@ boot() {
 	# KIPSEC_MODPARAMS=parallel=1 to run the tests with the parallel
 	# stage as the release build sets it.
 	for v in GENL_FUZZ_COUNT CHURN_ROUNDS UNLOAD_CYCLES TEARDOWNS KIPSEC_MODPARAMS \
-		 KIPSEC_BENCH_INSTALL_LIMIT KIPSEC_BENCH_HOST_CAL KIPSEC_BENCH_UDP_RUNS; do
+		 KIPSEC_BENCH_INSTALL_LIMIT KIPSEC_BENCH_HOST_CAL KIPSEC_BENCH_UDP_RUNS \
+		 KIPSEC_ICOUNT_ROUNDS KIPSEC_ICOUNT_TOP; do
 		[ -n "${!v:-}" ] && echo "export $v=\"${!v}\"" >>"$res/env"
 	done
 	cpu=max
@@ -247,8 +255,9 @@ boot() {
 	# never wrote then finds slub_debug's poison, not zeroes that hide
 	# it, and the run is about 4% faster under TCG. Benchmarks boot as a
 	# router would, with Debian's defaults.
-	local slub=" slub_debug=FZPU init_on_alloc=0"
+	local slub=" slub_debug=FZPU init_on_alloc=0" plugin=""
 	[ "$BENCH" = 1 ] && slub=""
+	[ "$ICOUNT" = 1 ] && plugin=$TOP/build/icount.so
 	timeout -k 10 "$BOOT_TIMEOUT" qemu-system-x86_64 \
 		-machine q35,accel="$ACCEL" -cpu "$cpu" -smp "$SMP" -m "$MEM" \
 		-nodefaults -display none -no-reboot -no-user-config \
@@ -257,6 +266,7 @@ boot() {
 		-append "console=ttyS0 panic=-1 panic_on_warn=1 oops=panic$slub mitigations=off loglevel=5 kfence.sample_interval=100${KIPSEC_APPEND:+ $KIPSEC_APPEND} kipsec.stage2=$TOP/selftests/guest/stage2.sh" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 		-virtfs "local,path=$res,mount_tag=results,security_model=none,multidevs=remap" \
+		${plugin:+-plugin "$plugin,dir=$res"} \
 		>"$res/qemu.log" 2>&1
 	rc=$?
 	# A panic reboots the guest and -no-reboot ends QEMU with 0, after
@@ -415,6 +425,10 @@ main() {
 		make -s -C "$TOP/tools" >/dev/null || die "tools build failed"
 	fi
 	build_test_programs
+	if [ "$ICOUNT" = 1 ]; then
+		"$TOP/selftests/bench/icount/build.sh" "$TOP/build/icount.so" "$CACHE" ||
+			die "cannot build the icount plugin"
+	fi
 	for s in $KERNELS; do
 		build_module "$s"
 		build_initrd "$s"
@@ -429,6 +443,11 @@ main() {
 			if [[ $helpers == *" $i "* ]]; then
 				[ -z "$TESTS" ] && continue
 				die "'$i' is a helper of the benchmarks, not one"
+			fi
+			# icount needs the plugin, which slows the others down.
+			if [ "$i" = icount ] && [ "$ICOUNT" = 0 ]; then
+				[ -z "$TESTS" ] && continue
+				die "icount runs on its own: make icount"
 			fi
 			[ -f "$TOP/selftests/bench/$i.sh" ] || die "no benchmark named '$i'"
 			tests+=("$TOP/selftests/bench/$i.sh")
