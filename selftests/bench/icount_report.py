@@ -7,7 +7,11 @@ ALG ROUND PACKETS LOST", written by icount.sh), the plugin's snapshots
 NAME.start.counts and NAME.end.counts, and RESULTS/kallsyms. A phase's
 instructions are its end snapshot minus its start, attributed to the
 symbol at or below each block's address, minus the idle phase of the same
-round, divided by the packets delivered (sums over the rounds).
+round, divided by the packets delivered (sums over the rounds). Blocks
+executed per packet are printed beside instructions: under TCG each block
+costs a dispatch of its own (an indirect jump or a return looks its target
+up), so of two paths with as many instructions, the one with more, shorter
+blocks runs slower.
 """
 
 import bisect
@@ -41,16 +45,19 @@ def load_counts(path):
 
 
 def phase_insns(res, name, addrs, names):
-    """Instructions per symbol that ran between NAME's two snapshots."""
+    """Instructions per symbol that ran between NAME's two snapshots, and
+    the blocks executed."""
     start = load_counts(os.path.join(res, name + '.start.counts'))
     end = load_counts(os.path.join(res, name + '.end.counts'))
     per = collections.Counter()
+    blocks = 0
     for (va, insns), execs in end.items():
         d = execs - start.get((va, insns), 0)
         if d > 0:
             i = bisect.bisect_right(addrs, va) - 1
             per[names[i] if i >= 0 else '?'] += d * insns
-    return per
+            blocks += d
+    return per, blocks
 
 
 def obj(sym):
@@ -73,15 +80,17 @@ def main():
             algs.append(p[2])
     for alg in algs:
         net = {s: collections.Counter() for s in STACKS}
+        nblocks = collections.Counter()
         gross = collections.Counter()
         pkts = collections.Counter()
         rounds = collections.defaultdict(list)
         for name, stack, a, rnd, pk, lost in phases:
             if a != alg or stack not in net:
                 continue
-            per = phase_insns(res, name, addrs, names)
+            per, blk = phase_insns(res, name, addrs, names)
             n = int(pk) - int(lost)
-            base = idle.get(rnd, collections.Counter())
+            base, bblk = idle.get(rnd, (collections.Counter(), 0))
+            nblocks[stack] += blk - bblk
             for k in set(per) | set(base):
                 net[stack][k] += per.get(k, 0) - base.get(k, 0)
             gross[stack] += sum(per.values())
@@ -90,7 +99,7 @@ def main():
         stacks = [s for s in STACKS if pkts[s]]
         per_pkt = {s: {k: v / pkts[s] for k, v in net[s].items()} for s in stacks}
         print(f'{alg}: guest kernel instructions per packet '
-              '(net of idle; gross; each round net)')
+              '(net of idle; gross; each round net; blocks net)')
         for s in stacks:
             by = collections.Counter()
             for k, v in per_pkt[s].items():
@@ -98,13 +107,15 @@ def main():
             print(f'  {s:<12} {sum(per_pkt[s].values()):8.0f}; '
                   f'{gross[s] / pkts[s]:8.0f}; '
                   + ' '.join(f'{r:.0f}' for r in rounds[s])
+                  + f'; {nblocks[s] / pkts[s]:.0f} blocks'
                   + '  (vmlinux %.0f, kipsec %.0f, other modules %.0f)'
                   % (by['vmlinux'], by['kipsec'], by['modules']))
         if 'native' in per_pkt:
             tot = {s: sum(per_pkt[s].values()) for s in stacks}
             print('  per packet against native: ' + ', '.join(
-                f'{s} {tot[s] / tot["native"]:.3f}' for s in stacks
-                if s != 'native'))
+                f'{s} {tot[s] / tot["native"]:.3f} '
+                f'({nblocks[s] / pkts[s] / (nblocks["native"] / pkts["native"]):.3f} in blocks)'
+                for s in stacks if s != 'native'))
         keys = set().union(*(per_pkt[s] for s in stacks))
         print(f'  busiest functions: {" ".join(f"{s:>11}" for s in stacks)}')
         for k in sorted(keys, key=lambda k: -max(per_pkt[s].get(k, 0)
