@@ -54,10 +54,8 @@ while [ $# -gt 0 ]; do
 	--kernels) KERNELS=$2; shift ;;
 	--tests) TESTS=$2; SELFCHECK=0; shift ;;
 	--stress) STRESS=1 ;;
+	--icount) ICOUNT=1; TESTS=icount ;&	# and what --bench sets
 	--bench) BENCH=1; SELFCHECK=0; TEST_TIMEOUT=${KIPSEC_TEST_TIMEOUT:-3600}
-		BOOT_TIMEOUT=${KIPSEC_BOOT_TIMEOUT:-5400} ;;
-	--icount) BENCH=1; ICOUNT=1; TESTS=icount; SELFCHECK=0
-		TEST_TIMEOUT=${KIPSEC_TEST_TIMEOUT:-3600}
 		BOOT_TIMEOUT=${KIPSEC_BOOT_TIMEOUT:-5400} ;;
 	--no-selfcheck) SELFCHECK=0 ;;
 	--selfcheck-only) SELFCHECK=2 ;;

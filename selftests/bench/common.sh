@@ -59,6 +59,21 @@ cfg_pair() {
 	fi
 }
 
+# cfg_stack STACK WORDS MODE: the pair in one stack, nothing in the other.
+# STACK kipsec: the module's default (parallel stage on with 2+ vCPUs);
+# kipsec-1cpu: parallel=0, each packet's crypto on the CPU that handles
+# it, as the native stack does it; native: ip xfrm.
+cfg_stack() {
+	local s=$1
+	shift
+	flush_all
+	case $s in
+	kipsec) echo 1 >"$PARAM" ;;
+	kipsec-1cpu) echo 0 >"$PARAM"; s=kipsec ;;
+	esac
+	cfg_pair "$s" "$@"
+}
+
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # stats VALUES...: "median (min..max)"

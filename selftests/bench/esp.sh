@@ -27,21 +27,6 @@ RUNS=${KIPSEC_BENCH_RUNS:-5}
 # so they take more runs: at least 9.
 UDP_RUNS=${KIPSEC_BENCH_UDP_RUNS:-$((RUNS > 9 ? RUNS : 9))}
 
-# cfg STACK WORDS MODE: the pair in one stack, nothing in the other.
-# STACK kipsec: the module's default (parallel stage on with 2+ vCPUs);
-# kipsec-1cpu: parallel=0, each packet's crypto on the CPU that handles
-# it, as the native stack does it; native: ip xfrm.
-cfg() {
-	local s=$1
-	shift
-	flush_all
-	case $s in
-	kipsec) echo 1 >"$PARAM" ;;
-	kipsec-1cpu) echo 0 >"$PARAM"; s=kipsec ;;
-	esac
-	cfg_pair "$s" "$@"
-}
-
 # Measurements print one number on stdout (empty if nothing flowed).
 udp_pps() { # LEN: datagrams per second delivered
 	n a iperf3 -c $B4 -u -b 0 -l "$1" -t "$SECS" -J 2>/dev/null | jq_py \
@@ -66,7 +51,7 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN { print 100 * a / b }'; }
 
 # replay_drops STACK: packets b's stack dropped for the replay window so
 # far (kipsec's namespace counter, or the native XFRM MIB); both survive
-# cfg's flushes.
+# cfg_stack's flushes.
 replay_drops() {
 	case $1 in
 	native) n b cat /proc/net/xfrm_stat |
@@ -100,7 +85,7 @@ bench() {
 	local -A D=([kipsec]=0 [kipsec-1cpu]=0 [native]=0)
 	for i in $(seq 1 "$RUNS"); do
 		for s in kipsec kipsec-1cpu native; do
-			if ! cfg "$s" "$w" "$m"; then
+			if ! cfg_stack "$s" "$w" "$m"; then
 				ok=0; continue
 			fi
 			r0=$(replay_drops "$s")
@@ -200,16 +185,16 @@ bench "rtt p99 gcm128 tunnel" us "$GCM" tunnel rtt_us p99
 
 # CPU scaling: one SA pair carrying 4 TCP streams; how busy each vCPU is.
 for s in kipsec kipsec-1cpu native; do
-	if cfg "$s" "$GCM" tunnel; then
+	if cfg_stack "$s" "$GCM" tunnel; then
 		t_diag "$(printf 'cpu use, tcp gcm128 tunnel 4 streams, %-12s %s' "$s:" \
 			"$(cpu_share tcp_mbps 4)")"
 	fi
 done
 
 # What a tunnel-mode TCP run leaves in a's route to b: the path MTU that
-# TCP's packets were sized by (cfg flushes it before every run).
+# TCP's packets were sized by (cfg_stack flushes it before every run).
 for s in kipsec native; do
-	if cfg "$s" "$GCM" tunnel; then
+	if cfg_stack "$s" "$GCM" tunnel; then
 		tcp_mbps 1 >/dev/null
 		mtu=$(ip -n a -4 route get $B4 | grep -o 'mtu.*' | tr -s ' ')
 		t_diag "$(printf 'path mtu a -> b after tcp gcm128 tunnel, %-7s %s' \

@@ -45,19 +45,15 @@ mark() {
 
 # phase NAME STACK ALG WORDS ROUND
 phase() {
-	local name=$1 stack=$2 alg=$3 w=$4 round=$5 s=$2 pk
-	flush_all
-	case $stack in
-	kipsec) echo 1 >"$PARAM" ;;
-	kipsec-1cpu) echo 0 >"$PARAM"; s=kipsec ;;
-	esac
-	if [ "$stack" != idle ]; then
-		if ! cfg_pair "$s" "$w" tunnel; then
-			t_fail "$name: configured"
-			return
-		fi
+	local name=$1 stack=$2 alg=$3 w=$4 round=$5 pk
+	if [ "$stack" = idle ]; then
+		flush_all
+	elif cfg_stack "$stack" "$w" tunnel; then
 		# Routes, neighbours and the SAs' first packets before counting.
 		n a ping -c 2 -i 0.2 -q $B4 >/dev/null 2>&1
+	else
+		t_fail "$name: configured"
+		return
 	fi
 	if ! mark "$name.start"; then
 		t_fail "$name: the icount plugin answers (run as make icount)"
@@ -84,13 +80,7 @@ phase() {
 # the first run of a boot does once (first allocations, random pool)
 # stays out of the phases.
 warm() {
-	local s=$1
-	flush_all
-	case $1 in
-	kipsec) echo 1 >"$PARAM" ;;
-	kipsec-1cpu) echo 0 >"$PARAM"; s=kipsec ;;
-	esac
-	cfg_pair "$s" "$2" tunnel &&
+	cfg_stack "$1" "$2" tunnel &&
 		n a iperf3 -c $B4 -u -b $((LEN * 8 * PPS)) -l $LEN -t 1 >/dev/null 2>&1
 }
 

@@ -28,13 +28,8 @@ TMP=$(mktemp -d)
 # profile NAME STACK WORDS [UDP_LEN]: perf over one transfer (TCP, or UDP
 # datagrams of UDP_LEN bytes), the top symbols.
 profile() {
-	local name=$1 stack=$2 w=$3 len=${4:-} s=$2 mbps load unit=Mbit/s
-	flush_all
-	case $stack in
-	kipsec) echo 1 >"$PARAM" ;;
-	kipsec-1cpu) echo 0 >"$PARAM"; s=kipsec ;;
-	esac
-	if ! cfg_pair "$s" "$w" tunnel; then
+	local name=$1 stack=$2 w=$3 len=${4:-} mbps load unit=Mbit/s
+	if ! cfg_stack "$stack" "$w" tunnel; then
 		t_fail "$name $stack: configured"
 		return
 	fi
